@@ -1,0 +1,46 @@
+import type { TenantPrincipal } from "./principal.js";
+
+/** An action id (`"ReadObject"` means `<namespace>::Action::"ReadObject"`) or a typed reference. */
+export type ActionRef = string | { readonly type: string; readonly id: string };
+
+/**
+ * The resource a request acts on. `type` is relative to the namespace (`"Object"` means
+ * `<namespace>::Object`). With attributes or parents it is sent as an entity too, so policies
+ * can read `resource.bucket`.
+ */
+export interface ResourceRef {
+  readonly type: string;
+  readonly id: string;
+  readonly attributes?: Readonly<Record<string, unknown>>;
+  readonly parents?: readonly { readonly type: string; readonly id: string }[];
+}
+
+/** One question for a policy engine: may this principal do this action on this resource? */
+export interface AuthorizationRequest {
+  readonly principal: TenantPrincipal;
+  readonly action: ActionRef;
+  readonly resource: ResourceRef;
+  /** Extra context for policies (`context.*`), plain JSON values. */
+  readonly context?: Readonly<Record<string, unknown>>;
+  /** Extra entities (Cedar JSON entity format) the policies need. */
+  readonly entities?: readonly unknown[];
+}
+
+/** The engine's answer. `allowed` is true only for an explicit ALLOW. */
+export interface Decision {
+  readonly allowed: boolean;
+  readonly decision: "ALLOW" | "DENY";
+  /** Ids of the policies that decided. */
+  readonly determiningPolicies: readonly string[];
+  /** Evaluation errors the engine reported (a policy that errored does not allow). */
+  readonly errors: readonly string[];
+}
+
+/**
+ * A policy engine: Verified Permissions (`cognito-tenancy/verified-permissions`) or local Cedar
+ * (`cognito-tenancy/cedar`). Implementations must deny, never allow, when they cannot decide:
+ * they reject with `authorizer_unavailable` (503).
+ */
+export interface Authorizer {
+  isAuthorized(request: AuthorizationRequest): Promise<Decision>;
+}

@@ -1,0 +1,107 @@
+import type { IamRole, JwtClaims, NormalizedClaims, TokenUse } from "./claims.js";
+import { normalizeClaims } from "./claims.js";
+import type { TenantMembership, TenantResolver, TenantStrategy } from "./tenancy.js";
+import { compileTenantStrategy, normalizeTenantHint } from "./tenancy.js";
+
+/**
+ * Who is calling and which tenant they act for. Frozen plain data: safe to share, log
+ * (it holds no token) and `JSON.stringify`.
+ */
+export interface TenantPrincipal {
+  /** `sub`: the user's stable id in the pool. */
+  readonly sub: string;
+  /** `cognito:username` (ID token) or `username` (access token); `sub` when absent. */
+  readonly username: string;
+  readonly userPoolId: string;
+  /** `iss`, exactly as verified. */
+  readonly issuer: string;
+  /** `aud` (ID token) or `client_id` (access token). */
+  readonly clientId: string | undefined;
+  readonly tokenUse: TokenUse;
+  /** `cognito:groups`, every group, tenant or not. */
+  readonly groups: readonly string[];
+  /** `cognito:roles`, parsed (ID tokens only). */
+  readonly roles: readonly IamRole[];
+  /** `cognito:preferred_role`, parsed (ID tokens only; Cognito omits it when precedence ties). */
+  readonly preferredRole: IamRole | undefined;
+  /** `scope`, split (access tokens). */
+  readonly scopes: readonly string[];
+  /** The active tenant; `undefined` only with `requireTenant: false`. */
+  readonly tenantId: string | undefined;
+  /** The user's roles in the active tenant. */
+  readonly tenantRoles: readonly string[];
+  /** Every tenant the user belongs to. */
+  readonly tenants: readonly TenantMembership[];
+  /** The verified payload, frozen. */
+  readonly claims: JwtClaims;
+  /** `iat`. */
+  readonly issuedAt: Date | undefined;
+  /** `exp`. */
+  readonly expiresAt: Date;
+}
+
+const EMPTY: readonly never[] = Object.freeze([]);
+
+/** Assemble the frozen principal. Field order is fixed so every principal shares one shape. */
+export function buildPrincipal(
+  identity: NormalizedClaims,
+  tenants: readonly TenantMembership[],
+  active: TenantMembership | undefined,
+): TenantPrincipal {
+  return Object.freeze({
+    sub: identity.sub,
+    username: identity.username,
+    userPoolId: identity.userPoolId,
+    issuer: identity.issuer,
+    clientId: identity.clientId,
+    tokenUse: identity.tokenUse,
+    groups: Object.isFrozen(identity.groups) ? identity.groups : Object.freeze(identity.groups),
+    roles: identity.roles,
+    preferredRole: identity.preferredRole,
+    scopes: identity.scopes,
+    tenantId: active?.tenantId,
+    tenantRoles: active?.roles ?? EMPTY,
+    tenants,
+    claims: identity.claims,
+    issuedAt: identity.issuedAt,
+    expiresAt: identity.expiresAt,
+  });
+}
+
+/** Options for {@link principalFromClaims}. */
+export interface PrincipalFromClaimsOptions {
+  /** How tenants are found; default `{ from: "groups" }`. */
+  tenants?: TenantStrategy;
+  /** Default `true`: a caller with no (or no selectable) tenant is refused. */
+  requireTenant?: boolean;
+  /** The tenant the request asks to act for (header or route parameter). */
+  tenantHint?: string;
+  /** The pool the claims come from; by default the last path segment of `iss`. */
+  userPoolId?: string;
+}
+
+const resolverCache = new WeakMap<object, TenantResolver>();
+
+/**
+ * Build a principal from claims that something else already verified, e.g. the claims an
+ * API Gateway Cognito or JWT authorizer hands a Lambda. It runs the same normalizer and the
+ * same tenant rules as `resolveTenant`, but checks no signature: never feed it unverified input.
+ */
+export async function principalFromClaims(
+  claims: Record<string, unknown>,
+  options: PrincipalFromClaimsOptions = {},
+): Promise<TenantPrincipal> {
+  const strategy = options.tenants ?? DEFAULT_STRATEGY;
+  let resolver = resolverCache.get(strategy);
+  if (!resolver) {
+    resolver = compileTenantStrategy(strategy);
+    resolverCache.set(strategy, resolver);
+  }
+  const normalizeOptions = options.userPoolId === undefined ? {} : { userPoolId: options.userPoolId };
+  const identity = normalizeClaims(claims, normalizeOptions);
+  const memberships = await resolver.memberships(identity);
+  const active = resolver.select(memberships, identity, normalizeTenantHint(options.tenantHint), options.requireTenant ?? true);
+  return buildPrincipal(identity, memberships, active);
+}
+
+const DEFAULT_STRATEGY: TenantStrategy = Object.freeze({ from: "groups" }) as TenantStrategy;

@@ -1,0 +1,145 @@
+import type { JwkWithKid } from "aws-jwt-verify/jwk";
+import { BoundedCache } from "./cache.js";
+import type { NormalizedClaims } from "./claims.js";
+import { normalizeClaims } from "./claims.js";
+import { extractToken } from "./extract-token.js";
+import type { JwksOptions } from "./jwks.js";
+import type { TenantPrincipal } from "./principal.js";
+import { buildPrincipal } from "./principal.js";
+import type { TenantMembership, TenantResolver, TenantStrategy } from "./tenancy.js";
+import { compileTenantStrategy, normalizeTenantHint } from "./tenancy.js";
+import type { UserPoolConfig, VerifiedToken } from "./verify.js";
+import { CognitoTokenVerifier } from "./verify.js";
+
+/** Options of {@link createTenantAuth}. */
+export interface TenantAuthOptions {
+  /** The pools whose tokens are accepted. */
+  userPools: readonly UserPoolConfig[];
+  /** How tenants are found in a token; default `{ from: "groups" }` (`tenant:<id>[:<role>]`). */
+  tenants?: TenantStrategy;
+  /**
+   * Default `true`: a caller with no tenant is refused (`tenant_missing`), and so is one with
+   * several and nothing to choose (`tenant_ambiguous`). `false` resolves them with `tenantId: undefined`.
+   */
+  requireTenant?: boolean;
+  /** Seconds of leeway on `exp` and `nbf` for clock skew; default 0. */
+  clockToleranceSeconds?: number;
+  /**
+   * The verified-token cache: a token seen before resolves without a second signature check until
+   * its `exp`, or until its key leaves the JWKS. Default `{ maxEntries: 10000 }`; `false` switches it off.
+   */
+  cache?: false | { maxEntries?: number };
+  /** JWKS fetching: timeout, refetch limits, plain-http opt-in. */
+  jwks?: JwksOptions;
+  /** Longest token accepted, refused before any parsing; default 65536 characters. */
+  maxTokenLength?: number;
+}
+
+/** Per-call options of {@link TenantAuth.resolveTenant}. */
+export interface ResolveTenantOptions {
+  /**
+   * The tenant the request asks to act for (adapters read `x-tenant-id` or a route parameter).
+   * It must name one of the caller's tenants, else `tenant_forbidden` (403). Empty means none.
+   */
+  tenantHint?: string | null | undefined;
+}
+
+/** What {@link createTenantAuth} returns. */
+export interface TenantAuth {
+  /**
+   * Verify a token (raw JWT or `Authorization` header value) and resolve the tenant it acts for.
+   * Rejects with a {@link TenantAuthError} for every bad input; never resolves for one.
+   */
+  resolveTenant(tokenOrHeader: string | readonly string[] | null | undefined, options?: ResolveTenantOptions): Promise<TenantPrincipal>;
+  /** Fetch the keys of every pool now (e.g. at cold start), so the first request does not wait. */
+  hydrate(): Promise<void>;
+  /** Forget every cached principal. */
+  clearCache(): void;
+}
+
+interface CacheEntry {
+  readonly expiresAtMs: number;
+  readonly jwksUri: string;
+  readonly kid: string;
+  readonly jwk: JwkWithKid;
+  readonly identity: NormalizedClaims;
+  readonly memberships: readonly TenantMembership[];
+  /** Principal per tenant hint ("" = none). Only hints that name a membership get in, so it stays small. */
+  readonly byHint: Map<string, TenantPrincipal>;
+}
+
+/**
+ * Create the tenant resolver for your API. Do it once, at start: configuration mistakes throw a
+ * `TypeError` here, and the key and principal caches live in the returned object.
+ *
+ * @example
+ * ```ts
+ * const auth = createTenantAuth({
+ *   userPools: [{ userPoolId: "us-east-1_AbC123", clientId: "app-client", tokenUse: "id" }],
+ * });
+ * const principal = await auth.resolveTenant(req.headers.authorization, { tenantHint: req.headers["x-tenant-id"] });
+ * principal.tenantId; // "acme"
+ * ```
+ */
+export function createTenantAuth(options: TenantAuthOptions): TenantAuth {
+  if (typeof options !== "object" || options === null) throw new TypeError("createTenantAuth needs options");
+  const verifierOptions = {
+    ...(options.jwks === undefined ? {} : { jwks: options.jwks }),
+    ...(options.clockToleranceSeconds === undefined ? {} : { clockToleranceSeconds: options.clockToleranceSeconds }),
+    ...(options.maxTokenLength === undefined ? {} : { maxTokenLength: options.maxTokenLength }),
+  };
+  const verifier = new CognitoTokenVerifier(options.userPools, verifierOptions);
+  const resolver: TenantResolver = compileTenantStrategy(options.tenants);
+  const requireTenant = options.requireTenant ?? true;
+  const cache = options.cache === false ? undefined : new BoundedCache<CacheEntry>(options.cache?.maxEntries ?? 10_000);
+  const jwks = verifier.jwks;
+
+  function principalFor(entry: CacheEntry, hint: string | undefined): TenantPrincipal {
+    const key = hint ?? "";
+    let principal = entry.byHint.get(key);
+    if (principal === undefined) {
+      const active = resolver.select(entry.memberships, entry.identity, hint, requireTenant);
+      principal = buildPrincipal(entry.identity, entry.memberships, active);
+      entry.byHint.set(key, principal);
+    }
+    return principal;
+  }
+
+  async function finish(token: string, verified: VerifiedToken, hint: string | undefined): Promise<TenantPrincipal> {
+    const identity = normalizeClaims(verified.payload, { userPoolId: verified.pool.userPoolId });
+    const found = resolver.memberships(identity);
+    const memberships = Array.isArray(found) ? (found as readonly TenantMembership[]) : await found;
+    const entry: CacheEntry = {
+      expiresAtMs: identity.expiresAt.getTime(),
+      jwksUri: verified.jwksUri,
+      kid: verified.kid,
+      jwk: verified.jwk,
+      identity,
+      memberships,
+      byHint: new Map(),
+    };
+    if (cache !== undefined && entry.expiresAtMs > Date.now()) cache.set(token, entry);
+    return principalFor(entry, hint);
+  }
+
+  return {
+    async resolveTenant(tokenOrHeader, resolveOptions) {
+      const token = extractToken(tokenOrHeader);
+      const hint = normalizeTenantHint(resolveOptions?.tenantHint);
+      if (cache !== undefined) {
+        const entry = cache.get(token);
+        if (entry !== undefined) {
+          // Never past exp; never once the key that verified it is gone or changed.
+          if (entry.expiresAtMs > Date.now() && jwks.currentJwk(entry.jwksUri, entry.kid) === entry.jwk) {
+            return principalFor(entry, hint);
+          }
+          cache.delete(token);
+        }
+      }
+      const verified = verifier.verify(token);
+      return finish(token, "then" in verified ? await verified : verified, hint);
+    },
+    hydrate: () => verifier.hydrate(),
+    clearCache: () => cache?.clear(),
+  };
+}

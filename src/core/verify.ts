@@ -1,0 +1,252 @@
+import { JwtVerifier } from "aws-jwt-verify/jwt-verifier";
+import { decomposeUnverifiedJwt } from "aws-jwt-verify/jwt";
+import type { JwkWithKid, Jwks } from "aws-jwt-verify/jwk";
+import {
+  JwksNotAvailableInCacheError,
+  JwtBaseError,
+  JwtExpiredError,
+  JwtInvalidIssuerError,
+  JwtInvalidSignatureAlgorithmError,
+  JwtInvalidSignatureError,
+  JwtNotBeforeError,
+  KidNotFoundInJwksError,
+  ParameterValidationError,
+} from "aws-jwt-verify/error";
+import type { TokenUse } from "./claims.js";
+import { TenantAuthError, isTenantAuthError } from "./errors.js";
+import type { JwksOptions } from "./jwks.js";
+import { TenantJwksCache, assertFetchableUri } from "./jwks.js";
+
+/** One Cognito user pool (or an emulator's stand-in for one) whose tokens are accepted. */
+export interface UserPoolConfig {
+  /** `<region>_<id>` for AWS pools; any id for an emulator pool given `issuer`. */
+  userPoolId: string;
+  /**
+   * App client id(s) the token must be issued to (`aud` of ID tokens, `client_id` of access
+   * tokens). `null` accepts any client of the pool: you must say so explicitly.
+   */
+  clientId: string | readonly string[] | null;
+  /** `"id"`, `"access"`, or `null` for both. Explicit, like `clientId`. */
+  tokenUse: TokenUse | null;
+  /**
+   * The issuer, for emulators (cognito-local: `http://localhost:9229/<poolId>`, LocalStack) and
+   * tests. Default: the AWS issuer of `userPoolId` (both the regional and the `issuer-cognito-idp` form).
+   */
+  issuer?: string;
+  /** Where the keys are; default `<issuer>/.well-known/jwks.json`. */
+  jwksUri?: string;
+  /** Keys to use, and the only ones: never fetched. For tests and air-gapped hosts. */
+  jwks?: { keys: readonly object[] };
+}
+
+/** Options of the verification step. */
+export interface VerifierOptions {
+  jwks?: JwksOptions;
+  /** Seconds of leeway on `exp` and `nbf`; default 0. */
+  clockToleranceSeconds?: number;
+  /** Longest token accepted, refused before any parsing; default 65536 characters. */
+  maxTokenLength?: number;
+}
+
+/** A pool as the verifier runs it. */
+export interface PoolRuntime {
+  readonly userPoolId: string;
+  readonly tokenUse: TokenUse | null;
+  readonly clientIds: ReadonlySet<string> | null;
+}
+
+/** What a successful verification yields. */
+export interface VerifiedToken {
+  readonly payload: Record<string, unknown>;
+  readonly pool: PoolRuntime;
+  /** Where the key came from, its id, and the key object itself (identity = unchanged key). */
+  readonly jwksUri: string;
+  readonly kid: string;
+  readonly jwk: JwkWithKid;
+}
+
+/** Default largest token: room for 100 groups of 128 characters, their role ARNs and the rest. */
+export const DEFAULT_MAX_TOKEN_LENGTH = 65_536;
+
+const AWS_POOL_ID = /^(?<region>(\w+-)?\w+-\w+-\d+)_\w+$/;
+const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+
+interface IssuerRuntime {
+  pool: PoolRuntime;
+  jwksUri: string;
+}
+
+/**
+ * Signature, issuer, algorithm and time checks by aws-jwt-verify, plus the checks it leaves out:
+ * strict base64url (no padding), `crit`, a size limit, Cognito's `token_use` and client id.
+ * Keys are always used synchronously; a fetch happens only when a key is missing.
+ */
+export class CognitoTokenVerifier {
+  readonly jwks: TenantJwksCache;
+  private readonly verifier: { verifySync(jwt: string): unknown; cacheJwks(jwks: Jwks, issuer: string): void };
+  private readonly issuers = new Map<string, IssuerRuntime>();
+  private readonly maxTokenLength: number;
+  // customJwtCheck runs inside verifySync, after the signature checked out: it hands us the
+  // header and the exact JWK used, with no second parse.
+  private checked: { header: { kid?: string; crit?: unknown }; jwk: JwkWithKid } | undefined;
+
+  constructor(pools: readonly UserPoolConfig[], options: VerifierOptions = {}) {
+    if (!Array.isArray(pools) || pools.length === 0) throw new TypeError("userPools must list at least one user pool");
+    this.maxTokenLength = options.maxTokenLength ?? DEFAULT_MAX_TOKEN_LENGTH;
+    const grace = options.clockToleranceSeconds ?? 0;
+    if (!(grace >= 0)) throw new TypeError("clockToleranceSeconds must be a number >= 0");
+    const allowInsecureHttp = options.jwks?.allowInsecureHttp ?? false;
+    this.jwks = new TenantJwksCache(options.jwks);
+
+    const customJwtCheck = ({ header, jwk }: { header: object; jwk: object }): void => {
+      const h = header as { crit?: unknown };
+      // RFC 7515 §4.1.11: critical extensions we do not implement make the token invalid.
+      if (h.crit !== undefined) throw new TenantAuthError("token_invalid", "The token requires header extensions this verifier does not implement");
+      this.checked = { header: h as { kid?: string }, jwk: jwk as JwkWithKid };
+    };
+
+    const configs: { issuer: string; jwksUri: string; audience: null; graceSeconds: number; customJwtCheck: typeof customJwtCheck }[] = [];
+    const fixed: [string, Jwks][] = [];
+    for (const pool of pools) {
+      const runtime = poolRuntime(pool);
+      let issuers: string[];
+      if (pool.issuer !== undefined) {
+        if (typeof pool.issuer !== "string" || pool.issuer === "") throw new TypeError("userPools[].issuer must be a URL");
+        issuers = [pool.issuer];
+      } else {
+        const region = AWS_POOL_ID.exec(pool.userPoolId)?.groups?.["region"];
+        if (!region) throw new TypeError(`Not a Cognito user pool id: ${pool.userPoolId} (give issuer for an emulator pool)`);
+        issuers = [
+          `https://cognito-idp.${region}.amazonaws.com/${pool.userPoolId}`,
+          `https://issuer-cognito-idp.${region}.amazonaws.com/${pool.userPoolId}`,
+        ];
+      }
+      for (const issuer of issuers) {
+        if (this.issuers.has(issuer)) throw new TypeError(`Issuer configured twice: ${issuer}`);
+        const jwksUri = pool.jwksUri ?? `${issuer.replace(/\/$/, "")}/.well-known/jwks.json`;
+        if (pool.jwks !== undefined) fixed.push([jwksUri, pool.jwks as Jwks]);
+        else assertFetchableUri(jwksUri, allowInsecureHttp);
+        this.issuers.set(issuer, { pool: runtime, jwksUri });
+        configs.push({ issuer, jwksUri, audience: null, graceSeconds: grace, customJwtCheck });
+      }
+    }
+    for (const [uri, jwks] of fixed) this.jwks.addFixedJwks(uri, jwks);
+    this.verifier = JwtVerifier.create(configs as never, { jwksCache: this.jwks }) as unknown as typeof this.verifier;
+    this.jwks.onJwksFetched = (uri, jwks) => {
+      // aws-jwt-verify caches key objects per issuer and kid; a rotated key under an old kid
+      // must not be verified with the stale object.
+      for (const [issuer, rt] of this.issuers) if (rt.jwksUri === uri) this.verifier.cacheJwks(jwks, issuer);
+    };
+  }
+
+  /** Fetch the keys of every pool that has a `jwksUri`, so the first request does not wait. */
+  async hydrate(): Promise<void> {
+    const uris = new Set<string>();
+    for (const rt of this.issuers.values()) if (!this.jwks.isFixed(rt.jwksUri)) uris.add(rt.jwksUri);
+    const results = await Promise.allSettled([...uris].map((uri) => this.jwks.getJwks(uri)));
+    const failed = results.filter((r): r is PromiseRejectedResult => r.status === "rejected");
+    if (failed.length > 0) {
+      throw new TenantAuthError("jwks_unavailable", "The signing keys could not be fetched", { cause: failed.map((f) => f.reason) });
+    }
+  }
+
+  /** Verify synchronously when the key is cached; otherwise fetch it, then verify. */
+  verify(token: string): VerifiedToken | Promise<VerifiedToken> {
+    this.precheck(token);
+    try {
+      return this.verifyCached(token);
+    } catch (err) {
+      if (err instanceof JwksNotAvailableInCacheError || err instanceof KidNotFoundInJwksError) return this.fetchThenVerify(token);
+      throw mapVerifyError(err);
+    }
+  }
+
+  private precheck(token: string): void {
+    if (token.length > this.maxTokenLength) throw new TenantAuthError("token_invalid", "The token is larger than accepted");
+    // aws-jwt-verify tolerates "=" padding; RFC 7515 §2 base64url has none.
+    if (!COMPACT_JWS.test(token)) throw new TenantAuthError("token_invalid", "The token is not a JWS in compact form");
+  }
+
+  private verifyCached(token: string): VerifiedToken {
+    this.checked = undefined;
+    const payload = this.verifier.verifySync(token) as Record<string, unknown>;
+    const checked = this.checked as { header: { kid?: string }; jwk: JwkWithKid } | undefined;
+    const issuer = this.issuers.get(payload["iss"] as string);
+    if (!checked || !issuer) throw new TenantAuthError("token_invalid", "The token's issuer is not accepted");
+    checkCognitoFields(payload, issuer.pool);
+    return { payload, pool: issuer.pool, jwksUri: issuer.jwksUri, kid: checked.jwk.kid, jwk: checked.jwk };
+  }
+
+  private async fetchThenVerify(token: string): Promise<VerifiedToken> {
+    let iss: unknown;
+    let kid: unknown;
+    try {
+      const decomposed = decomposeUnverifiedJwt(token);
+      iss = decomposed.payload.iss;
+      kid = decomposed.header.kid;
+    } catch (err) {
+      throw mapVerifyError(err);
+    }
+    const issuer = typeof iss === "string" ? this.issuers.get(iss) : undefined;
+    if (!issuer) throw new TenantAuthError("token_invalid", "The token's issuer is not accepted");
+    if (typeof kid !== "string") throw new TenantAuthError("token_invalid", "The token names no key (kid)");
+    await this.jwks.ensureKid(issuer.jwksUri, kid);
+    try {
+      return this.verifyCached(token);
+    } catch (err) {
+      throw mapVerifyError(err);
+    }
+  }
+}
+
+function poolRuntime(pool: UserPoolConfig): PoolRuntime {
+  if (typeof pool !== "object" || pool === null) throw new TypeError("userPools[] must be objects");
+  if (typeof pool.userPoolId !== "string" || pool.userPoolId === "") throw new TypeError("userPools[].userPoolId is required");
+  if (pool.clientId === undefined) {
+    throw new TypeError(`userPools[${pool.userPoolId}].clientId is required: the app client id(s), or null to accept any client`);
+  }
+  if (pool.tokenUse === undefined) {
+    throw new TypeError(`userPools[${pool.userPoolId}].tokenUse is required: "id", "access", or null for both`);
+  }
+  if (pool.tokenUse !== null && pool.tokenUse !== "id" && pool.tokenUse !== "access") {
+    throw new TypeError(`userPools[${pool.userPoolId}].tokenUse must be "id", "access" or null`);
+  }
+  let clientIds: Set<string> | null = null;
+  if (pool.clientId !== null) {
+    const list = typeof pool.clientId === "string" ? [pool.clientId] : [...pool.clientId];
+    if (list.length === 0 || !list.every((c) => typeof c === "string" && c !== "")) {
+      throw new TypeError(`userPools[${pool.userPoolId}].clientId must be a non-empty string, a list of them, or null`);
+    }
+    clientIds = new Set(list);
+  }
+  return Object.freeze({ userPoolId: pool.userPoolId, tokenUse: pool.tokenUse, clientIds });
+}
+
+function checkCognitoFields(payload: Record<string, unknown>, pool: PoolRuntime): void {
+  const tokenUse = payload["token_use"];
+  if (tokenUse !== "id" && tokenUse !== "access") throw new TenantAuthError("token_invalid", "The token_use claim must be \"id\" or \"access\"");
+  if (pool.tokenUse !== null && tokenUse !== pool.tokenUse) {
+    throw new TenantAuthError("token_invalid", `An ${pool.tokenUse} token is required`);
+  }
+  if (pool.clientIds !== null) {
+    const clientId = tokenUse === "id" ? payload["aud"] : payload["client_id"];
+    if (typeof clientId !== "string" || !pool.clientIds.has(clientId)) {
+      throw new TenantAuthError("token_invalid", "The token was not issued to an accepted app client");
+    }
+  }
+}
+
+/** Map anything verification throws to our error model; unknown failures are refusals, never allows. */
+export function mapVerifyError(err: unknown): TenantAuthError {
+  if (isTenantAuthError(err)) return err;
+  if (err instanceof JwtExpiredError) return new TenantAuthError("token_expired", "The token has expired", { cause: err });
+  if (err instanceof JwtNotBeforeError) return new TenantAuthError("token_expired", "The token is not valid yet", { cause: err });
+  if (err instanceof JwtInvalidSignatureError) return new TenantAuthError("token_invalid", "The token's signature is invalid", { cause: err });
+  if (err instanceof JwtInvalidSignatureAlgorithmError) return new TenantAuthError("token_invalid", "The token's signature algorithm is not accepted", { cause: err });
+  if (err instanceof JwtInvalidIssuerError || err instanceof ParameterValidationError) {
+    return new TenantAuthError("token_invalid", "The token's issuer is not accepted", { cause: err });
+  }
+  if (err instanceof KidNotFoundInJwksError) return new TenantAuthError("token_invalid", "The token was signed with an unknown key", { cause: err });
+  if (err instanceof JwtBaseError) return new TenantAuthError("token_invalid", "The token is malformed or not acceptable", { cause: err });
+  return new TenantAuthError("token_invalid", "The token could not be verified", { cause: err });
+}

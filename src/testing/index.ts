@@ -1,0 +1,9 @@
+/**
+ * The testing kit: mint Cognito-shaped tokens signed with real keys, serve them a JWKS on
+ * loopback, and test your API with no AWS account and no network.
+ * @packageDocumentation
+ */
+export { createTestIssuer } from "./issuer.js";
+export type { TestIssuer, TestIssuerOptions, TestTokenOptions } from "./issuer.js";
+export { startJwksServer } from "./jwks-server.js";
+export type { JwksServer, JwksServerBehavior } from "./jwks-server.js";
