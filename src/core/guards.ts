@@ -1,0 +1,53 @@
+import type { Authorizer, AuthorizationRequest, Decision } from "./authorizer.js";
+import { TenantAuthError, isTenantAuthError } from "./errors.js";
+import type { TenantPrincipal } from "./principal.js";
+
+/** Groups a route needs: any of a list (the plain form), or all of one. */
+export type GroupRequirement = readonly string[] | { readonly all: readonly string[] } | { readonly any: readonly string[] };
+
+/**
+ * Refuse (403 `access_denied`) a principal not in the required groups. A plain list means any
+ * of them; `{ all: [...] }` means every one. Names compare exactly, as Cognito stores them.
+ */
+export function assertGroups(principal: TenantPrincipal, requirement: GroupRequirement): void {
+  if (Array.isArray(requirement)) {
+    if (requirement.length === 0 || requirement.some((g) => principal.groups.includes(g))) return;
+    throw new TenantAuthError("access_denied", "The caller is not in a group this route requires");
+  }
+  const req = requirement as { all?: readonly string[]; any?: readonly string[] };
+  if (req.all !== undefined) {
+    if (req.all.every((g) => principal.groups.includes(g))) return;
+    throw new TenantAuthError("access_denied", "The caller is not in every group this route requires");
+  }
+  if (req.any !== undefined) return assertGroups(principal, req.any);
+  throw new TypeError("a group requirement is a list of names, { all: [...] } or { any: [...] }");
+}
+
+/** Refuse (403 `access_denied`) a principal with none of these roles in the active tenant. */
+export function assertTenantRoles(principal: TenantPrincipal, roles: readonly string[]): void {
+  if (principal.tenantId === undefined) throw new TenantAuthError("tenant_missing", "The request acts for no tenant");
+  if (roles.length === 0 || roles.some((r) => principal.tenantRoles.includes(r))) return;
+  throw new TenantAuthError("access_denied", "The caller does not hold a tenant role this route requires");
+}
+
+/** Refuse (403 `insufficient_scope`, RFC 6750 §3.1) a token lacking any of these scopes. */
+export function assertScopes(principal: TenantPrincipal, scopes: readonly string[]): void {
+  if (scopes.every((s) => principal.scopes.includes(s))) return;
+  throw new TenantAuthError("insufficient_scope", "The token lacks a scope this route requires", { scope: scopes });
+}
+
+/**
+ * Ask an {@link Authorizer} and refuse unless it answers ALLOW: a DENY is 403 `access_denied`;
+ * an engine that throws or answers nonsense is 503 `authorizer_unavailable`. Never an allow by default.
+ */
+export async function authorizeOrThrow(authorizer: Authorizer, request: AuthorizationRequest): Promise<Decision> {
+  let decision: Decision;
+  try {
+    decision = await authorizer.isAuthorized(request);
+  } catch (err) {
+    if (isTenantAuthError(err)) throw err;
+    throw new TenantAuthError("authorizer_unavailable", "The policy engine could not be reached", { cause: err });
+  }
+  if (decision?.allowed === true && decision.decision === "ALLOW") return decision;
+  throw new TenantAuthError("access_denied", "The policy does not allow this request");
+}
