@@ -1,0 +1,103 @@
+// Every row of fixtures/README.md, against the committed key and tokens with the clock pinned.
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { createTenantAuth, TenantAuthError } from "../src/index.js";
+import { FIXTURE_NOW, ROLE, ROLE_TENANTS, fixtureToken, fixtureUserPool } from "../fixtures/index.js";
+
+beforeAll(() => {
+  vi.useFakeTimers({ toFake: ["Date"] });
+  vi.setSystemTime(FIXTURE_NOW);
+});
+afterAll(() => {
+  vi.useRealTimers();
+});
+
+const auth = createTenantAuth({ userPools: [fixtureUserPool] });
+
+async function refusal(promise: Promise<unknown>): Promise<TenantAuthError> {
+  const err = await promise.then(
+    () => {
+      throw new Error("expected a refusal");
+    },
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(TenantAuthError);
+  return err as TenantAuthError;
+}
+
+describe("fixture tokens", () => {
+  it.each([
+    ["alice-acme.id", "acme", "alice", "id"],
+    ["alice-acme.access", "acme", "alice", "access"],
+    ["bob-globex.id", "globex", "bob", "id"],
+    ["carol-initech.id", "initech", "carol", "id"],
+  ] as const)("%s resolves to %s", async (name, tenant, username, tokenUse) => {
+    const p = await auth.resolveTenant(fixtureToken(name));
+    expect(p.tenantId).toBe(tenant);
+    expect(p.username).toBe(username);
+    expect(p.tokenUse).toBe(tokenUse);
+    expect(p.userPoolId).toBe("us-east-1_TESTONLY");
+    expect(p.clientId).toBe("fixture-test-client");
+  });
+
+  it("alice's ID token carries her preferred role, parsed", async () => {
+    const p = await auth.resolveTenant(fixtureToken("alice-acme.id"));
+    expect(p.preferredRole).toEqual({
+      arn: ROLE.acme,
+      partition: "aws",
+      accountId: "111122223333",
+      path: "/tenants/",
+      name: "acme-assets-reader",
+    });
+    expect(p.expiresAt.toISOString()).toBe("2026-01-01T01:00:00.000Z");
+  });
+
+  it("alice's access token carries scopes", async () => {
+    const p = await auth.resolveTenant(fixtureToken("alice-acme.access"));
+    expect(p.scopes).toEqual(["aws.cognito.signin.user.admin", "assets/read"]);
+    expect(p.roles).toEqual([]);
+  });
+
+  it("dave, in two tenants, is ambiguous without a hint", async () => {
+    const err = await refusal(auth.resolveTenant(fixtureToken("dave-acme-globex.id")));
+    expect([err.code, err.status]).toEqual(["tenant_ambiguous", 400]);
+  });
+
+  it("dave acts for the tenant his hint names, and for no other", async () => {
+    expect((await auth.resolveTenant(fixtureToken("dave-acme-globex.id"), { tenantHint: "acme" })).tenantId).toBe("acme");
+    expect((await auth.resolveTenant(fixtureToken("dave-acme-globex.id"), { tenantHint: "globex" })).tenantId).toBe("globex");
+    const err = await refusal(auth.resolveTenant(fixtureToken("dave-acme-globex.id"), { tenantHint: "initech" }));
+    expect([err.code, err.status]).toEqual(["tenant_forbidden", 403]);
+  });
+
+  it("dave's preferred role picks globex with roleTenants; his access token needs precedence", async () => {
+    const byRole = createTenantAuth({ userPools: [fixtureUserPool], tenants: { from: "groups", roleTenants: ROLE_TENANTS } });
+    expect((await byRole.resolveTenant(fixtureToken("dave-acme-globex.id"))).tenantId).toBe("globex");
+    const err = await refusal(byRole.resolveTenant(fixtureToken("dave-acme-globex.access")));
+    expect(err.code).toBe("tenant_ambiguous");
+    const byPrecedence = createTenantAuth({
+      userPools: [fixtureUserPool],
+      tenants: { from: "groups", precedence: ["tenant:globex", "tenant:acme"] },
+    });
+    expect((await byPrecedence.resolveTenant(fixtureToken("dave-acme-globex.access"))).tenantId).toBe("globex");
+  });
+
+  it("erin is in no tenant", async () => {
+    const err = await refusal(auth.resolveTenant(fixtureToken("erin-no-tenant.id")));
+    expect([err.code, err.status]).toEqual(["tenant_missing", 403]);
+    const lenient = createTenantAuth({ userPools: [fixtureUserPool], requireTenant: false });
+    const p = await lenient.resolveTenant(fixtureToken("erin-no-tenant.id"));
+    expect(p.tenantId).toBeUndefined();
+    expect(p.groups).toEqual(["beta-testers"]);
+  });
+
+  it("the expired token is token_expired", async () => {
+    const err = await refusal(auth.resolveTenant(fixtureToken("alice-acme-expired.id")));
+    expect([err.code, err.status]).toEqual(["token_expired", 401]);
+  });
+
+  it("the tampered token is token_invalid", async () => {
+    const err = await refusal(auth.resolveTenant(fixtureToken("alice-tampered-to-globex.id")));
+    expect([err.code, err.status]).toEqual(["token_invalid", 401]);
+    expect(err.message).toMatch(/signature/);
+  });
+});
