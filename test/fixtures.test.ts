@@ -1,6 +1,7 @@
 // Every row of fixtures/README.md, against the committed key and tokens with the clock pinned.
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { createTenantAuth, TenantAuthError } from "../src/index.js";
+import { createTenantAuth } from "../src/index.js";
+import { refusal } from "./helpers/refusal.js";
 import { FIXTURE_NOW, ROLE, ROLE_TENANTS, fixtureToken, fixtureUserPool } from "../fixtures/index.js";
 
 beforeAll(() => {
@@ -12,17 +13,6 @@ afterAll(() => {
 });
 
 const auth = createTenantAuth({ userPools: [fixtureUserPool] });
-
-async function refusal(promise: Promise<unknown>): Promise<TenantAuthError> {
-  const err = await promise.then(
-    () => {
-      throw new Error("expected a refusal");
-    },
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(TenantAuthError);
-  return err as TenantAuthError;
-}
 
 describe("fixture tokens", () => {
   it.each([

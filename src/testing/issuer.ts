@@ -1,6 +1,6 @@
-import { randomUUID } from "node:crypto";
-import { SignJWT, exportJWK, generateKeyPair, importJWK } from "jose";
-import type { CryptoKey, JWK, JWTHeaderParameters, JWTPayload, KeyObject } from "jose";
+import { KeyObject as NodeKeyObject, createPrivateKey, randomUUID, sign as cryptoSign } from "node:crypto";
+import { exportJWK, generateKeyPair, importJWK } from "jose";
+import type { CryptoKey, JWK, KeyObject } from "jose";
 import type { UserPoolConfig } from "../core/verify.js";
 import type { JwksServer } from "./jwks-server.js";
 import { startJwksServer } from "./jwks-server.js";
@@ -100,6 +100,21 @@ async function newKeyPair(alg: "RS256" | "ES256", privateJwk?: JWK): Promise<Key
   return { kid, privateKey, publicJwk };
 }
 
+function toNodeKey(key: SigningKey): NodeKeyObject {
+  if (key instanceof NodeKeyObject) return key;
+  if (key instanceof Uint8Array) return createPrivateKey({ key: Buffer.from(key), format: "der", type: "pkcs8" });
+  return NodeKeyObject.from(key as Parameters<typeof NodeKeyObject.from>[0]);
+}
+
+// Signed with node:crypto rather than jose's SignJWT: negative tests need headers jose refuses
+// to produce (unknown `crit`, odd `kid` types), and the signature is the same either way.
+function signCompact(header: Record<string, unknown>, payload: Record<string, unknown>, key: SigningKey, alg: "RS256" | "ES256"): string {
+  const input = `${Buffer.from(JSON.stringify(header)).toString("base64url")}.${Buffer.from(JSON.stringify(payload)).toString("base64url")}`;
+  const nodeKey = toNodeKey(key);
+  const signature = cryptoSign("sha256", Buffer.from(input), alg === "ES256" ? { key: nodeKey, dsaEncoding: "ieee-p1363" } : nodeKey);
+  return `${input}.${signature.toString("base64url")}`;
+}
+
 /**
  * Create a test issuer with a fresh key pair (or the one you give). Its tokens look like
  * Cognito's: the same claims for each token use, the same issuer format.
@@ -131,8 +146,8 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
     } else if (opts.signWith !== undefined && opts.signWith !== "issuer") {
       key = opts.signWith;
     }
-    const header = { alg, kid: current.kid, ...opts.header } as JWTHeaderParameters;
-    return new SignJWT(payload as JWTPayload).setProtectedHeader(header).sign(key);
+    const header = { alg, kid: current.kid, ...opts.header };
+    return signCompact(header, payload, key, alg);
   }
 
   function baseClaims(tokenUse: "id" | "access", o: TestTokenOptions): Record<string, unknown> {
