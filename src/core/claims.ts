@@ -108,7 +108,8 @@ function numericDate(claims: JwtClaims, name: string, required: boolean): Date |
     if (required) throw invalid(`The token has no ${name} claim`);
     return undefined;
   }
-  if (typeof value !== "number" || !Number.isFinite(value)) throw invalid(`The ${name} claim must be a number`);
+  // Beyond ±8.64e12 seconds a Date is invalid (NaN): such an exp would never expire.
+  if (typeof value !== "number" || !Number.isFinite(value) || Math.abs(value) > 8.64e12) throw invalid(`The ${name} claim must be a number`);
   return new Date(value * 1000);
 }
 
@@ -132,7 +133,14 @@ export function normalizeClaims(payload: Record<string, unknown>, options: Norma
   if (typeof payload !== "object" || payload === null || Array.isArray(payload)) {
     throw invalid("The token payload is not a JSON object");
   }
-  const claims = deepFreeze(payload) as JwtClaims;
+  let claims: JwtClaims;
+  try {
+    claims = deepFreeze(payload) as JwtClaims;
+  } catch (err) {
+    // Claims parsed elsewhere (JSON.parse is not recursive) can nest deeper than the call stack.
+    if (err instanceof RangeError) throw invalid("The token payload is nested too deeply");
+    throw err;
+  }
 
   const tokenUse = claims["token_use"];
   if (tokenUse !== "id" && tokenUse !== "access") throw invalid("The token_use claim must be \"id\" or \"access\"");

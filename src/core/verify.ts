@@ -70,6 +70,8 @@ export const DEFAULT_MAX_TOKEN_LENGTH = 65_536;
 
 const AWS_POOL_ID = /^(?<region>(\w+-)?\w+-\w+-\d+)_\w+$/;
 const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+// aws-jwt-verify decodes segments leniently (bad bytes become U+FFFD); RFC 7515 requires UTF-8 JSON.
+const STRICT_UTF8 = new TextDecoder("utf-8", { fatal: true });
 
 interface IssuerRuntime {
   pool: PoolRuntime;
@@ -170,6 +172,7 @@ export class CognitoTokenVerifier {
   private verifyCached(token: string): VerifiedToken {
     this.checked = undefined;
     const payload = this.verifier.verifySync(token) as Record<string, unknown>;
+    assertUtf8Segments(token);
     const checked = this.checked as { header: { kid?: string }; jwk: JwkWithKid } | undefined;
     const issuer = this.issuers.get(payload["iss"] as string);
     if (!checked || !issuer) throw new TenantAuthError("token_invalid", "The token's issuer is not accepted");
@@ -196,6 +199,18 @@ export class CognitoTokenVerifier {
     } catch (err) {
       throw mapVerifyError(err);
     }
+  }
+}
+
+/** Refuse a (signed) token whose header or payload bytes are not valid UTF-8. */
+function assertUtf8Segments(token: string): void {
+  const first = token.indexOf(".");
+  const second = token.indexOf(".", first + 1);
+  try {
+    STRICT_UTF8.decode(Buffer.from(token.slice(0, first), "base64url"));
+    STRICT_UTF8.decode(Buffer.from(token.slice(first + 1, second), "base64url"));
+  } catch {
+    throw new TenantAuthError("token_invalid", "The token's header or payload is not valid UTF-8");
   }
 }
 
