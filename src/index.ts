@@ -34,3 +34,37 @@ export type { TenantPrincipal, PrincipalFromClaimsOptions } from "./core/princip
 export type { Authorizer, AuthorizationRequest, Decision, ActionRef, ResourceRef } from "./core/authorizer.js";
 export { assertGroups, assertTenantRoles, assertScopes, authorizeOrThrow } from "./core/guards.js";
 export type { GroupRequirement } from "./core/guards.js";
+export {
+  toCedarEntities,
+  toCedarRequest,
+  projectToSchema,
+  principalToUid,
+  actionToUid,
+  resourceToUid,
+  resourceToEntity,
+  qualifyType,
+  toCedarValue,
+  toCedarRecord,
+  toAttributeValue,
+  toAttributeRecord,
+  fromAttributeValue,
+  fromAttributeRecord,
+  toEntityIdentifier,
+  fromEntityIdentifier,
+  toEntityList,
+  fromEntityList,
+  normalizeEntity,
+} from "./core/cedar-entities.js";
+export type {
+  CedarEntity,
+  CedarEntityUid,
+  CedarValue,
+  CedarEntityMapping,
+  CedarMappingOptions,
+  CedarRequest,
+  CedarRequestOptions,
+  CedarSchemaJson,
+  VpAttributeValue,
+  VpEntityIdentifier,
+  VpEntityItem,
+} from "./core/cedar-entities.js";

@@ -24,6 +24,12 @@ export interface AuthorizationRequest {
   readonly context?: Readonly<Record<string, unknown>>;
   /** Extra entities (Cedar JSON entity format) the policies need. */
   readonly entities?: readonly unknown[];
+  /**
+   * The raw JWT the principal was resolved from. Only the Verified Permissions authorizer in
+   * `mode: "withToken"` reads it (it sends the token itself); every other authorizer ignores it.
+   * The principal never holds the token, so the caller passes it here.
+   */
+  readonly token?: string;
 }
 
 /** The engine's answer. `allowed` is true only for an explicit ALLOW. */

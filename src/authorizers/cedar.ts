@@ -1,0 +1,126 @@
+/**
+ * `cognito-tenancy/cedar`: authorize in process with `@cedar-policy/cedar-wasm`, with the same
+ * entity mapping and the same decisions as Verified Permissions.
+ * @packageDocumentation
+ */
+import type { AuthorizationRequest, Authorizer, Decision } from "../core/authorizer.js";
+import type { CedarEntity, CedarSchemaJson } from "../core/cedar-entities.js";
+import { normalizeEntity, toCedarRequest } from "../core/cedar-entities.js";
+import { TenantAuthError } from "../core/errors.js";
+import type { CedarEngine, PolicyInput } from "./cedar-engine.js";
+import { CedarPolicyError, compileCedar } from "./cedar-engine.js";
+import { toDecision } from "./decision.js";
+
+export { CedarPolicyError } from "./cedar-engine.js";
+export type { PolicyInput } from "./cedar-engine.js";
+
+/** Options of {@link createCedarAuthorizer}. */
+export interface CedarAuthorizerOptions {
+  /**
+   * Cedar policies: text (policy ids come from `@id("...")` annotations, else `policy0`, `policy1`,
+   * ... in order) or an object of id → policy text (the ids Verified Permissions would show).
+   */
+  readonly policies: PolicyInput;
+  /**
+   * The Cedar schema (text or JSON). With it, policies are validated at start, principal attributes
+   * and `context.token` are projected onto what it declares (as the service does with token claims),
+   * and requests are checked against it.
+   */
+  readonly schema?: string | CedarSchemaJson;
+  /** The schema namespace: `"ReadObject"` means `<namespace>::Action::"ReadObject"`. */
+  readonly namespace: string;
+  /** Principal entity type of the identity source; default `"User"`. */
+  readonly userEntityType?: string;
+  /** Group entity type of the identity source; default `"UserGroup"`. */
+  readonly groupEntityType?: string;
+  /** Model tenants as entities of this type (see `toCedarEntities`). */
+  readonly tenantEntityType?: string;
+  /** Entities (Cedar JSON format) added to every request, e.g. buckets and their tenants. */
+  readonly entities?: readonly unknown[];
+  /** Validate the policies against the schema at start; default `true` when there is a schema. */
+  readonly validatePolicies?: boolean;
+  /**
+   * Cedar skips a policy whose evaluation errors, so a `forbid` that errors lets a `permit` through.
+   * By default an ALLOW that came with evaluation errors is turned into a DENY (fail closed);
+   * `true` keeps Cedar's (and the service's) plain semantics.
+   */
+  readonly allowWithErrors?: boolean;
+}
+
+/** The local Cedar authorizer. */
+export interface CedarAuthorizer extends Authorizer {
+  /**
+   * Load cedar-wasm and parse policies and schema (done once; later calls return the same promise).
+   * Rejects with {@link CedarPolicyError}, Cedar's message with line:column, when they are invalid.
+   * Call it at start so a bad policy stops the deploy instead of denying every request.
+   */
+  ready(): Promise<void>;
+  /** Policy ids, once ready. */
+  readonly policyIds: readonly string[];
+}
+
+/**
+ * Create an authorizer that evaluates Cedar policies in process. Importing this module is cheap:
+ * cedar-wasm loads, and policies are parsed, on `ready()` or the first decision.
+ *
+ * Fail closed: invalid policies make `ready()` reject with a {@link CedarPolicyError} and every
+ * `isAuthorized` reject with `authorizer_unavailable` (503); so does a request Cedar cannot
+ * evaluate (e.g. entities that do not match the schema). A decision is never an allow by accident.
+ */
+export function createCedarAuthorizer(options: CedarAuthorizerOptions): CedarAuthorizer {
+  if (typeof options.namespace !== "string") throw new TypeError("createCedarAuthorizer: namespace must be a string");
+  if (options.policies === undefined || options.policies === null) throw new TypeError("createCedarAuthorizer: policies are required");
+  const staticEntities: readonly CedarEntity[] = (options.entities ?? []).map(normalizeEntity);
+  let engine: CedarEngine | undefined;
+  let starting: Promise<void> | undefined;
+
+  function ready(): Promise<void> {
+    starting ??= compileCedar({
+      policies: options.policies,
+      ...(options.schema !== undefined ? { schema: options.schema } : {}),
+      ...(options.validatePolicies !== undefined ? { validatePolicies: options.validatePolicies } : {}),
+    }).then((e) => {
+      engine = e;
+    });
+    return starting;
+  }
+
+  async function isAuthorized(request: AuthorizationRequest): Promise<Decision> {
+    if (!engine) {
+      try {
+        await ready();
+      } catch (err) {
+        throw new TenantAuthError("authorizer_unavailable", `local Cedar authorizer is not usable: ${(err as Error).message}`, { cause: err });
+      }
+    }
+    const e = engine!;
+    let answer;
+    try {
+      const cedarRequest = toCedarRequest(request, {
+        namespace: options.namespace,
+        ...(options.userEntityType !== undefined ? { userEntityType: options.userEntityType } : {}),
+        ...(options.groupEntityType !== undefined ? { groupEntityType: options.groupEntityType } : {}),
+        ...(options.tenantEntityType !== undefined ? { tenantEntityType: options.tenantEntityType } : {}),
+        ...(e.schemaJson !== undefined ? { schema: e.schemaJson } : {}),
+      });
+      answer = e.evaluate(cedarRequest, staticEntities);
+    } catch (err) {
+      throw new TenantAuthError("authorizer_unavailable", `local Cedar authorizer could not evaluate the request: ${(err as Error).message}`, { cause: err });
+    }
+    if (!answer.ok) {
+      throw new TenantAuthError("authorizer_unavailable", `local Cedar authorizer could not evaluate the request: ${answer.errors.join("; ")}`);
+    }
+    return toDecision(answer.decision, answer.determiningPolicies, answer.errors, options.allowWithErrors === true);
+  }
+
+  return {
+    ready,
+    isAuthorized,
+    get policyIds() {
+      return engine?.policyIds ?? [];
+    },
+  };
+}
+
+// Re-exported so an app can check errors without importing cedar-engine.
+export const isCedarPolicyError = (err: unknown): err is CedarPolicyError => err instanceof CedarPolicyError;
