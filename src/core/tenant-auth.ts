@@ -58,6 +58,8 @@ export interface TenantAuth {
 }
 
 interface CacheEntry {
+  /** The verified token; a hit requires the whole token to be equal, never just the key. */
+  readonly token: string;
   readonly expiresAtMs: number;
   readonly jwksUri: string;
   readonly kid: string;
@@ -66,6 +68,23 @@ interface CacheEntry {
   readonly memberships: readonly TenantMembership[];
   /** Principal per tenant hint ("" = none). Only hints that name a membership get in, so it stays small. */
   readonly byHint: Map<string, TenantPrincipal>;
+}
+
+// Cache key: the token's last characters, which are its signature's (192 bits of it). Hashing a
+// whole token (1 KB and more) for a Map lookup cost more than everything else on a cache hit;
+// a hit still requires the whole token to be equal (see lookup), so a shared tail only ever
+// means a miss. A header value "Bearer <token>" ends with the same characters as its token.
+const CACHE_KEY_LENGTH = 32;
+
+function cacheKey(value: string): string {
+  return value.length > CACHE_KEY_LENGTH ? value.slice(-CACHE_KEY_LENGTH) : value;
+}
+
+/** `value === token` or `value === "Bearer " + token`, without building the concatenation. */
+function isTokenOrBearer(value: string, token: string): boolean {
+  if (value.length === token.length) return value === token;
+  // slice + === compares with memcmp; endsWith walks character by character.
+  return value.length === token.length + 7 && value.startsWith("Bearer ") && value.slice(7) === token;
 }
 
 /**
@@ -105,11 +124,35 @@ export function createTenantAuth(options: TenantAuthOptions): TenantAuth {
     return principal;
   }
 
-  async function finish(token: string, verified: VerifiedToken, hint: string | undefined): Promise<TenantPrincipal> {
+  /** The entry for `value` (a token, or `Bearer <token>`) if it may still be served. */
+  function lookup(value: string): CacheEntry | undefined {
+    const key = cacheKey(value);
+    const entry = (cache as BoundedCache<CacheEntry>).get(key);
+    if (entry === undefined || !isTokenOrBearer(value, entry.token)) return undefined;
+    // Never past exp; never once the key that verified it is gone or changed.
+    if (entry.expiresAtMs > Date.now() && jwks.currentJwk(entry.jwksUri, entry.kid) === entry.jwk) return entry;
+    (cache as BoundedCache<CacheEntry>).delete(key);
+    return undefined;
+  }
+
+  // Synchronous unless a custom resolver is async: returning a promise from resolveTenant's
+  // async body would cost extra microtask turns on every cold call.
+  function finish(token: string, verified: VerifiedToken, hint: string | undefined): TenantPrincipal | Promise<TenantPrincipal> {
     const identity = normalizeClaims(verified.payload, { userPoolId: verified.pool.userPoolId });
     const found = resolver.memberships(identity);
-    const memberships = Array.isArray(found) ? (found as readonly TenantMembership[]) : await found;
+    if (Array.isArray(found)) return store(token, verified, identity, found as readonly TenantMembership[], hint);
+    return Promise.resolve(found).then((memberships) => store(token, verified, identity, memberships, hint));
+  }
+
+  function store(
+    token: string,
+    verified: VerifiedToken,
+    identity: NormalizedClaims,
+    memberships: readonly TenantMembership[],
+    hint: string | undefined,
+  ): TenantPrincipal {
     const entry: CacheEntry = {
+      token,
       expiresAtMs: identity.expiresAt.getTime(),
       jwksUri: verified.jwksUri,
       kid: verified.kid,
@@ -118,23 +161,24 @@ export function createTenantAuth(options: TenantAuthOptions): TenantAuth {
       memberships,
       byHint: new Map(),
     };
-    if (cache !== undefined && entry.expiresAtMs > Date.now()) cache.set(token, entry);
+    if (cache !== undefined && entry.expiresAtMs > Date.now()) cache.set(cacheKey(token), entry);
     return principalFor(entry, hint);
   }
 
   return {
     async resolveTenant(tokenOrHeader, resolveOptions) {
+      // Fast path: a verified token again, raw or as exactly "Bearer <token>". extractToken
+      // would return that token without complaint (a compact JWS is a valid b64token), so
+      // skipping it changes no outcome.
+      if (cache !== undefined && typeof tokenOrHeader === "string") {
+        const entry = lookup(tokenOrHeader);
+        if (entry !== undefined) return principalFor(entry, normalizeTenantHint(resolveOptions?.tenantHint));
+      }
       const token = extractToken(tokenOrHeader);
       const hint = normalizeTenantHint(resolveOptions?.tenantHint);
       if (cache !== undefined) {
-        const entry = cache.get(token);
-        if (entry !== undefined) {
-          // Never past exp; never once the key that verified it is gone or changed.
-          if (entry.expiresAtMs > Date.now() && jwks.currentJwk(entry.jwksUri, entry.kid) === entry.jwk) {
-            return principalFor(entry, hint);
-          }
-          cache.delete(token);
-        }
+        const entry = lookup(token);
+        if (entry !== undefined) return principalFor(entry, hint);
       }
       const verified = verifier.verify(token);
       return finish(token, "then" in verified ? await verified : verified, hint);
