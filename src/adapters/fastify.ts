@@ -1,0 +1,243 @@
+/**
+ * The Fastify adapter (Fastify 4 and 5): one plugin that authenticates every request in an
+ * `onRequest` hook, before the body is parsed, and sets a typed `request.tenant`.
+ *
+ * ```ts
+ * await app.register(tenantAuthPlugin, { auth });
+ * app.get("/me", async (request) => ({ tenant: request.tenant!.tenantId }));
+ * app.get("/health", { config: { tenantAuth: false } }, async () => "ok");
+ * ```
+ *
+ * It only translates: token extraction, verification, tenant resolution, the guards and the error
+ * model are the core's. Fastify is an optional peer dependency and is imported for types only.
+ * @packageDocumentation
+ */
+import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest, RouteOptions } from "fastify";
+import type { ActionRef, Authorizer, ResourceRef } from "../core/authorizer.js";
+import { TenantAuthError } from "../core/errors.js";
+import type { GroupRequirement } from "../core/guards.js";
+import { assertGroups, assertScopes, assertTenantRoles, authorizeOrThrow } from "../core/guards.js";
+import type { TenantPrincipal } from "../core/principal.js";
+import type { TenantAuth } from "../core/tenant-auth.js";
+import { normalizeTenantHint } from "../core/tenancy.js";
+
+/** Options of {@link tenantAuthPlugin}. */
+export interface TenantAuthPluginOptions {
+  /** The resolver made once at start with `createTenantAuth(...)`. */
+  auth: TenantAuth;
+  /**
+   * The policy engine routes with `config.tenantAuth.authorize` ask (`cognito-tenancy/cedar`,
+   * `cognito-tenancy/verified-permissions`, or any {@link Authorizer}). A route that asks for
+   * authorization when the plugin has none is refused at registration with a `TypeError`.
+   */
+  authorizer?: Authorizer;
+  /** Request header naming the tenant the caller acts for; default `x-tenant-id`. */
+  tenantHeader?: string;
+  /**
+   * Route parameter naming the tenant (e.g. `"tenantId"` for `/tenants/:tenantId/...`). On routes
+   * that declare it, its value is the tenant hint. When the header names another tenant, the
+   * request is refused (400 `invalid_request`) rather than guessing which one was meant.
+   */
+  tenantParam?: string;
+}
+
+/** What a route's `authorize` setting asks the plugin's {@link Authorizer}. */
+export interface TenantRouteAuthorization {
+  /** The action id (`"ReadDocument"`) or a typed reference, or a function of the request. */
+  action: ActionRef | ((request: FastifyRequest) => ActionRef);
+  /**
+   * The resource the request acts on, or a function of the request returning it. It runs in a
+   * `preHandler` hook, so it may read `request.params`, `request.query`, the headers, the parsed
+   * and validated `request.body`, and `request.tenant`.
+   */
+  resource: ResourceRef | ((request: FastifyRequest) => ResourceRef | Promise<ResourceRef>);
+  /** Extra policy context (`context.*`), plain JSON values. */
+  context?: (request: FastifyRequest) => Readonly<Record<string, unknown>> | Promise<Readonly<Record<string, unknown>>>;
+}
+
+/**
+ * Per-route settings, in `config.tenantAuth`. Every check given must pass; they run in this order.
+ *
+ * ```ts
+ * app.delete("/docs/:id", { config: { tenantAuth: { tenantRoles: ["admin"] } } }, handler);
+ * ```
+ */
+export interface TenantRouteOptions {
+  /** Groups the caller must be in: any of a list, or `{ all: [...] }` (403 `access_denied`). */
+  groups?: GroupRequirement;
+  /** Roles the caller must hold in the active tenant: any of them (403 `access_denied`). */
+  tenantRoles?: readonly string[];
+  /** Scopes the access token must carry: all of them (403 `insufficient_scope`). */
+  scopes?: readonly string[];
+  /** Ask the plugin's authorizer; a DENY is 403 `access_denied`, an engine failure 503. */
+  authorize?: TenantRouteAuthorization;
+}
+
+declare module "fastify" {
+  interface FastifyRequest {
+    /**
+     * The caller, set by `cognito-tenancy/fastify` before the body is parsed. `null` on public
+     * routes (`config: { tenantAuth: false }`) and in scopes the plugin does not cover.
+     */
+    tenant: TenantPrincipal | null;
+  }
+  interface FastifyContextConfig {
+    /** `cognito-tenancy/fastify` settings for this route: `false` makes it public. */
+    tenantAuth?: false | TenantRouteOptions;
+  }
+}
+
+/** The name the plugin registers under (Fastify's `plugin-meta`), for other plugins' `dependencies`. */
+export const TENANT_AUTH_PLUGIN_NAME = "cognito-tenancy";
+
+type RouteSetting = false | TenantRouteOptions | undefined;
+
+// Route config across Fastify versions: `routeOptions.config` (5.x and 4.x since 4.10), then the
+// deprecated `routeConfig`, then `context.config` (the oldest 4.x). Only the first is read on a
+// current Fastify, so no deprecation warning is ever triggered there.
+function routeSetting(request: FastifyRequest): RouteSetting {
+  const r = request as unknown as {
+    routeOptions?: { config?: { tenantAuth?: RouteSetting } };
+    routeConfig?: { tenantAuth?: RouteSetting };
+    context?: { config?: { tenantAuth?: RouteSetting } };
+  };
+  const config = r.routeOptions !== undefined ? r.routeOptions.config : (r.routeConfig ?? r.context?.config);
+  return config?.tenantAuth;
+}
+
+function checkRouteSetting(setting: unknown, route: string, authorizer: Authorizer | undefined): void {
+  if (setting === undefined || setting === false) return;
+  const where = `config.tenantAuth of ${route}`;
+  if (typeof setting !== "object" || setting === null || Array.isArray(setting)) {
+    throw new TypeError(`${where} must be false or an object`);
+  }
+  const s = setting as TenantRouteOptions;
+  if (s.tenantRoles !== undefined && !Array.isArray(s.tenantRoles)) throw new TypeError(`${where}: tenantRoles must be an array`);
+  if (s.scopes !== undefined && !Array.isArray(s.scopes)) throw new TypeError(`${where}: scopes must be an array`);
+  if (s.groups !== undefined && (typeof s.groups !== "object" || s.groups === null)) {
+    throw new TypeError(`${where}: groups must be an array, { all: [...] } or { any: [...] }`);
+  }
+  if (s.authorize !== undefined) {
+    if (authorizer === undefined) throw new TypeError(`${where} asks for authorize but tenantAuthPlugin was given no authorizer`);
+    if (typeof s.authorize !== "object" || s.authorize === null || s.authorize.action === undefined || s.authorize.resource === undefined) {
+      throw new TypeError(`${where}: authorize needs an action and a resource`);
+    }
+  }
+}
+
+function headerValue(request: FastifyRequest, name: string): unknown {
+  return request.headers[name];
+}
+
+function tenantHintOf(request: FastifyRequest, header: string, param: string | undefined): string | undefined {
+  const fromHeader = normalizeTenantHint(headerValue(request, header));
+  if (param === undefined) return fromHeader;
+  const params = request.params as Record<string, unknown> | undefined;
+  const fromParam = params !== null && typeof params === "object" ? normalizeTenantHint(params[param]) : undefined;
+  if (fromParam === undefined) return fromHeader;
+  if (fromHeader !== undefined && fromHeader !== fromParam) {
+    throw new TenantAuthError("invalid_request", `The ${header} header and the route name different tenants`);
+  }
+  return fromParam;
+}
+
+const plugin: FastifyPluginAsync<TenantAuthPluginOptions> = async function cognitoTenancy(
+  fastify: FastifyInstance,
+  options: TenantAuthPluginOptions,
+): Promise<void> {
+  const auth = options?.auth;
+  if (typeof auth !== "object" || auth === null || typeof auth.resolveTenant !== "function") {
+    throw new TypeError("tenantAuthPlugin needs { auth } made by createTenantAuth()");
+  }
+  const authorizer = options.authorizer;
+  if (authorizer !== undefined && typeof authorizer?.isAuthorized !== "function") {
+    throw new TypeError("tenantAuthPlugin: authorizer must implement isAuthorized()");
+  }
+  // Node lower-cases incoming header names; so must the lookup.
+  const tenantHeader = (options.tenantHeader ?? "x-tenant-id").toLowerCase();
+  const tenantParam = options.tenantParam;
+
+  fastify.decorateRequest("tenant", null);
+
+  // Misconfigured routes fail at start, not on the first request.
+  fastify.addHook("onRoute", (route: RouteOptions) => {
+    const config = route.config as { tenantAuth?: unknown } | undefined;
+    checkRouteSetting(config?.tenantAuth, `${String(route.method)} ${route.url}`, authorizer);
+  });
+
+  // onRequest: routing is done (params and route config are known) but the body is not read yet,
+  // so a request without valid credentials costs no body parsing at all.
+  fastify.addHook("onRequest", async (request: FastifyRequest, _reply: FastifyReply) => {
+    const setting = routeSetting(request);
+    if (setting === false) return;
+    const principal = await auth.resolveTenant(request.headers.authorization, {
+      tenantHint: tenantHintOf(request, tenantHeader, tenantParam),
+    });
+    request.tenant = principal;
+    if (setting === undefined || setting === null) return;
+    if (setting.groups !== undefined) assertGroups(principal, setting.groups);
+    if (setting.tenantRoles !== undefined) assertTenantRoles(principal, setting.tenantRoles);
+    if (setting.scopes !== undefined) assertScopes(principal, setting.scopes);
+  });
+
+  // preHandler: the policy question may need the parsed, validated body to name its resource.
+  // Registered even without an authorizer, so that a route asking for one fails closed.
+  fastify.addHook("preHandler", async (request: FastifyRequest, _reply: FastifyReply) => {
+    const setting = routeSetting(request);
+    if (setting === false || setting === undefined || setting === null || setting.authorize === undefined) return;
+    const principal = request.tenant;
+    if (principal === null) throw new TenantAuthError("token_missing", "No bearer token was sent");
+    if (authorizer === undefined) {
+      throw new TenantAuthError("authorizer_unavailable", "The route asks for authorization but no authorizer is configured");
+    }
+    const { action, resource, context } = setting.authorize;
+    await authorizeOrThrow(authorizer, {
+      principal,
+      action: typeof action === "function" ? action(request) : action,
+      resource: typeof resource === "function" ? await resource(request) : resource,
+      ...(context === undefined ? {} : { context: await context(request) }),
+    });
+  });
+};
+
+// What the `fastify-plugin` package does, without depending on it (the only runtime dependency
+// is aws-jwt-verify). Fastify (lib/plugin-utils.js, 4.x lib/pluginUtils.js) and avvio read these:
+// - `skip-override`: do not encapsulate, so the decorator and hooks apply to the scope that
+//   registers the plugin (and its children), not to a private child scope where they do nothing;
+// - `fastify.display-name`: the name in errors and `printPlugins()`;
+// - `plugin-meta`: the name (checkable by other plugins' `dependencies`) and the Fastify versions
+//   supported, which Fastify checks with semver at registration.
+const meta = plugin as unknown as Record<symbol, unknown>;
+meta[Symbol.for("skip-override")] = true;
+meta[Symbol.for("fastify.display-name")] = TENANT_AUTH_PLUGIN_NAME;
+meta[Symbol.for("plugin-meta")] = { name: TENANT_AUTH_PLUGIN_NAME, fastify: "4.x || 5.x" };
+
+/**
+ * The Fastify plugin (Fastify 4 and 5). Register it once; it applies to the scope that registers
+ * it and every child scope (it is not encapsulated, like any `fastify-plugin`-wrapped plugin).
+ *
+ * - Every route in that scope is authenticated in `onRequest`, before the body is parsed:
+ *   `request.tenant` is the resolved {@link TenantPrincipal}. `config: { tenantAuth: false }`
+ *   makes a route public (`request.tenant` stays `null`).
+ * - The tenant hint comes from the `x-tenant-id` header (`tenantHeader`), or from the route
+ *   parameter named by `tenantParam`.
+ * - `config: { tenantAuth: { groups, tenantRoles, scopes, authorize } }` adds checks to a route
+ *   ({@link TenantRouteOptions}); `authorize` runs in `preHandler` with the plugin's `authorizer`.
+ * - Refusals are thrown {@link TenantAuthError}s: Fastify's default error handler answers with
+ *   their status, their `WWW-Authenticate` header and its usual body
+ *   `{ statusCode, code, error, message }`. A custom error handler receives them too: send
+ *   `error.headers` with `reply.headers(error.headers)` there.
+ * - Unknown routes: Fastify runs `onRequest` hooks for its 404 handler too, so in the scope the
+ *   plugin covers, an anonymous request for an unknown URL gets 401, not 404 (it does not learn
+ *   which routes exist). Register the plugin inside a child scope to keep 404s public.
+ *
+ * @example
+ * ```ts
+ * const auth = createTenantAuth({ userPools: [{ userPoolId, clientId: "app-client", tokenUse: "id" }] });
+ * await app.register(tenantAuthPlugin, { auth });
+ * app.get("/me", async (request) => request.tenant);
+ * ```
+ */
+export const tenantAuthPlugin: FastifyPluginAsync<TenantAuthPluginOptions> = plugin;
+
+export type { TenantPrincipal } from "../core/principal.js";
