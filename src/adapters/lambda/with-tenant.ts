@@ -1,0 +1,57 @@
+import type { Context } from "aws-lambda";
+import { isTenantAuthError } from "../../core/errors.js";
+import type { TenantPrincipal } from "../../core/principal.js";
+import type { TenantAuth } from "../../core/tenant-auth.js";
+import type { LambdaHttpEvent, LambdaHttpResult } from "./events.js";
+import { errorResponse } from "./events.js";
+import type { EventAuthOptions } from "./resolve.js";
+import { checkEventAuthOptions, resolveHttpEvent } from "./resolve.js";
+
+/** Options of {@link withTenant}: the tenant hint sources, and guards to run before the handler. */
+export type WithTenantOptions<E = LambdaHttpEvent> = EventAuthOptions<E>;
+
+/** A Lambda HTTP handler that also receives the resolved principal. */
+export type TenantHandler<E, R> = (event: E, context: Context, principal: TenantPrincipal) => Promise<R> | R;
+
+/**
+ * Wrap a Lambda HTTP handler so it runs only for an authenticated caller acting for a tenant.
+ *
+ * Works for API Gateway REST (and HTTP API payload 1.0), HTTP API payload 2.0 and ALB events,
+ * told apart by {@link detectEventKind}. The `Authorization` header and the tenant header are looked
+ * up case-insensitively, in `multiValueHeaders` too. Any refusal (`TenantAuthError`, also one
+ * the handler throws, e.g. from `assertGroups`) is answered in the event's own format with its
+ * status, `WWW-Authenticate` and a `{ error, error_description }` JSON body. Any other error the
+ * handler throws propagates unchanged.
+ *
+ * @example
+ * ```ts
+ * export const handler = withTenant(auth, async (event: APIGatewayProxyEventV2, context, principal) => ({
+ *   statusCode: 200,
+ *   body: JSON.stringify({ tenant: principal.tenantId }),
+ * }));
+ * ```
+ */
+export function withTenant<E extends LambdaHttpEvent, R = LambdaHttpResult<E>>(
+  auth: TenantAuth,
+  handler: TenantHandler<E, R>,
+  options: WithTenantOptions<E> = {},
+): (event: E, context: Context) => Promise<R | LambdaHttpResult<E>> {
+  if (typeof auth?.resolveTenant !== "function") throw new TypeError("withTenant: the first argument must come from createTenantAuth()");
+  if (typeof handler !== "function") throw new TypeError("withTenant: handler must be a function");
+  checkEventAuthOptions(options as EventAuthOptions<unknown>, "withTenant");
+  return async function tenantHandler(event: E, context: Context): Promise<R | LambdaHttpResult<E>> {
+    let principal: TenantPrincipal;
+    try {
+      principal = await resolveHttpEvent(auth, event, options);
+    } catch (err) {
+      if (isTenantAuthError(err)) return errorResponse(event, err);
+      throw err;
+    }
+    try {
+      return await handler(event, context, principal);
+    } catch (err) {
+      if (isTenantAuthError(err)) return errorResponse(event, err);
+      throw err;
+    }
+  };
+}
