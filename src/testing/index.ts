@@ -7,3 +7,5 @@ export { createTestIssuer } from "./issuer.js";
 export type { TestIssuer, TestIssuerOptions, TestTokenOptions } from "./issuer.js";
 export { startJwksServer } from "./jwks-server.js";
 export type { JwksServer, JwksServerBehavior } from "./jwks-server.js";
+export { startVerifiedPermissionsEmulator } from "./vp-emulator.js";
+export type { VerifiedPermissionsEmulator, VerifiedPermissionsEmulatorOptions, EmulatorBehavior, EmulatorOperation } from "./vp-emulator.js";

@@ -1,0 +1,389 @@
+/**
+ * `cognito-tenancy/verified-permissions`: authorize with Amazon Verified Permissions, sending the
+ * entities a Cognito identity source would build (`IsAuthorized`), or the token itself
+ * (`IsAuthorizedWithToken`). Batching, a decision cache, a timeout, and fail-closed errors.
+ * @packageDocumentation
+ */
+import { createHash } from "node:crypto";
+import type { AuthorizationRequest, Authorizer, Decision } from "../core/authorizer.js";
+import { BoundedCache } from "../core/cache.js";
+import type { CedarEntity, CedarRequest, CedarSchemaJson, CedarValue } from "../core/cedar-entities.js";
+import { canonicalJson, normalizeEntity, toAttributeRecord, toCedarRequest, toEntityIdentifier, toEntityList } from "../core/cedar-entities.js";
+import { TenantAuthError } from "../core/errors.js";
+import { toDecision } from "./decision.js";
+
+/**
+ * The client: a `VerifiedPermissionsClient` from `@aws-sdk/client-verifiedpermissions` (anything
+ * with `send(command, { abortSignal })`), or the aggregated `VerifiedPermissions` class.
+ */
+export type VerifiedPermissionsClientLike =
+  | { send(command: unknown, options?: { abortSignal?: AbortSignal }): Promise<unknown> }
+  | {
+      isAuthorized(input: unknown, options?: { abortSignal?: AbortSignal }): Promise<unknown>;
+      batchIsAuthorized(input: unknown, options?: { abortSignal?: AbortSignal }): Promise<unknown>;
+      isAuthorizedWithToken(input: unknown, options?: { abortSignal?: AbortSignal }): Promise<unknown>;
+      batchIsAuthorizedWithToken(input: unknown, options?: { abortSignal?: AbortSignal }): Promise<unknown>;
+    };
+
+/** Options of {@link createVerifiedPermissionsAuthorizer}. */
+export interface VerifiedPermissionsAuthorizerOptions {
+  /** The policy store to ask. */
+  readonly policyStoreId: string;
+  /**
+   * Your client. Without it, `@aws-sdk/client-verifiedpermissions` (an optional peer) is imported on
+   * the first decision and a client is made with `region` and `clientConfig`, with the SDK's own
+   * retries off (`maxAttempts: 1`): throttling is retried here, inside `timeoutMs`.
+   */
+  readonly client?: VerifiedPermissionsClientLike;
+  /** Region of the client made for you. */
+  readonly region?: string;
+  /** More configuration for the client made for you (`endpoint`, `credentials`, ...). */
+  readonly clientConfig?: Readonly<Record<string, unknown>>;
+  /** The schema namespace: `"ReadObject"` means `<namespace>::Action::"ReadObject"`. */
+  readonly namespace: string;
+  /** The identity source's principal entity type; default `"User"`. */
+  readonly userEntityType?: string;
+  /** The identity source's group entity type; default `"UserGroup"`. */
+  readonly groupEntityType?: string;
+  /** Model tenants as entities of this type (see `toCedarEntities`). */
+  readonly tenantEntityType?: string;
+  /**
+   * The policy store's schema as JSON (an object, or its JSON text). With it, principal attributes
+   * and `context.token` keep only what the schema declares, as the service does with token claims:
+   * the request passes strict validation, and the cache key no longer changes with every token's
+   * `jti`. Without it every claim is sent.
+   */
+  readonly schema?: CedarSchemaJson | string;
+  /** Entities (Cedar JSON format) sent with every request. */
+  readonly entities?: readonly unknown[];
+  /**
+   * Decision cache; default `{ maxEntries: 10000, ttlMs: 60000 }`; `false` turns it off. An entry
+   * never outlives the principal's token (`exp`). The key covers everything a decision depends on.
+   */
+  readonly cache?: false | { readonly maxEntries?: number; readonly ttlMs?: number };
+  /**
+   * Batching: decisions for one principal that arrive within `windowMs` go out together as
+   * `BatchIsAuthorized` calls of at most `maxSize` (≤ 30) requests. Default
+   * `{ windowMs: 0, maxSize: 30 }`: `0` collects what arrives in the same event-loop turn and adds
+   * no timer delay. `false` sends every decision on its own.
+   */
+  readonly batch?: false | { readonly windowMs?: number; readonly maxSize?: number };
+  /** The longest a decision may take, retries included; then `authorizer_unavailable`. Default 1000 ms. */
+  readonly timeoutMs?: number;
+  /** Throttling retries inside the timeout: default `{ maxAttempts: 4, baseDelayMs: 25 }` (exponential, jittered). */
+  readonly retry?: { readonly maxAttempts?: number; readonly baseDelayMs?: number };
+  /**
+   * `"entities"` (default): `IsAuthorized` with the entities this library builds from the principal.
+   * `"withToken"`: `IsAuthorizedWithToken`, the service builds the principal from the token, which
+   * each request must carry as `request.token` (the raw JWT); for stores whose identity source maps groups.
+   */
+  readonly mode?: "entities" | "withToken";
+  /** Keep an ALLOW that came with evaluation errors (Cedar's semantics); default: turn it into a DENY. */
+  readonly allowWithErrors?: boolean;
+}
+
+/** The Verified Permissions authorizer. */
+export interface VerifiedPermissionsAuthorizer extends Authorizer {
+  /** Forget every cached decision (e.g. after a policy change). */
+  clearCache(): void;
+  /** Entries in the decision cache. */
+  readonly cacheSize: number;
+}
+
+interface VpResult {
+  decision?: string;
+  determiningPolicies?: { policyId?: string }[];
+  errors?: { errorDescription?: string }[];
+}
+
+interface Pending {
+  readonly key: string;
+  readonly item: Record<string, unknown>;
+  readonly entities: readonly CedarEntity[];
+  readonly expiresAtMs: number;
+  readonly deadline: number;
+  resolve(d: Decision): void;
+  reject(e: unknown): void;
+}
+
+interface Group {
+  readonly groupKey: string;
+  readonly token: string | undefined;
+  readonly tokenUse: "id" | "access";
+  readonly items: Pending[];
+  readonly entities: Map<string, { entity: CedarEntity; json: string }>;
+  timer: NodeJS.Timeout | NodeJS.Immediate | undefined;
+}
+
+type Operation = "IsAuthorized" | "BatchIsAuthorized" | "IsAuthorizedWithToken" | "BatchIsAuthorizedWithToken";
+
+type SdkModule = typeof import("@aws-sdk/client-verifiedpermissions");
+let sdk: Promise<SdkModule> | undefined;
+function loadSdk(): Promise<SdkModule> {
+  sdk ??= import("@aws-sdk/client-verifiedpermissions").catch((err: unknown) => {
+    sdk = undefined;
+    throw new Error("cognito-tenancy: Verified Permissions needs the optional peer dependency @aws-sdk/client-verifiedpermissions, or pass `client`", { cause: err });
+  });
+  return sdk;
+}
+
+const METHOD: Record<Operation, "isAuthorized" | "batchIsAuthorized" | "isAuthorizedWithToken" | "batchIsAuthorizedWithToken"> = {
+  IsAuthorized: "isAuthorized",
+  BatchIsAuthorized: "batchIsAuthorized",
+  IsAuthorizedWithToken: "isAuthorizedWithToken",
+  BatchIsAuthorizedWithToken: "batchIsAuthorizedWithToken",
+};
+
+function unavailable(message: string, cause?: unknown): TenantAuthError {
+  return new TenantAuthError("authorizer_unavailable", message, cause === undefined ? {} : { cause });
+}
+
+function isThrottling(err: unknown): boolean {
+  const e = err as { name?: unknown; $retryable?: { throttling?: unknown }; $metadata?: { httpStatusCode?: unknown } } | null;
+  return !!e && (e.name === "ThrottlingException" || e.$retryable?.throttling === true || e.$metadata?.httpStatusCode === 429);
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/**
+ * Create an authorizer backed by Amazon Verified Permissions. Importing this module does not load
+ * the AWS SDK; the first decision does, unless you pass `client`.
+ *
+ * Fail closed: a timeout, a network error, a throttling that outlasts the timeout, or any service
+ * error rejects with `authorizer_unavailable` (503). A decision is never an allow by accident.
+ */
+export function createVerifiedPermissionsAuthorizer(options: VerifiedPermissionsAuthorizerOptions): VerifiedPermissionsAuthorizer {
+  if (typeof options.policyStoreId !== "string" || options.policyStoreId.length === 0) {
+    throw new TypeError("createVerifiedPermissionsAuthorizer: policyStoreId is required");
+  }
+  if (typeof options.namespace !== "string") throw new TypeError("createVerifiedPermissionsAuthorizer: namespace must be a string");
+  const mode = options.mode ?? "entities";
+  if (mode !== "entities" && mode !== "withToken") throw new TypeError(`createVerifiedPermissionsAuthorizer: unknown mode ${JSON.stringify(mode)}`);
+  const timeoutMs = options.timeoutMs ?? 1000;
+  if (!(timeoutMs > 0)) throw new TypeError("createVerifiedPermissionsAuthorizer: timeoutMs must be positive");
+  const maxAttempts = Math.max(1, options.retry?.maxAttempts ?? 4);
+  const baseDelayMs = Math.max(0, options.retry?.baseDelayMs ?? 25);
+  const batch = options.batch === false ? undefined : { windowMs: Math.max(0, options.batch?.windowMs ?? 0), maxSize: Math.min(30, Math.max(1, options.batch?.maxSize ?? 30)) };
+  const cache = options.cache === false ? undefined : new BoundedCache<{ decision: Decision; expiresAtMs: number }>(options.cache?.maxEntries ?? 10_000);
+  const ttlMs = options.cache === false ? 0 : (options.cache?.ttlMs ?? 60_000);
+  const schema: CedarSchemaJson | undefined = typeof options.schema === "string" ? (JSON.parse(options.schema) as CedarSchemaJson) : options.schema;
+  const staticEntities = (options.entities ?? []).map(normalizeEntity);
+  const mapping = {
+    namespace: options.namespace,
+    ...(options.userEntityType !== undefined ? { userEntityType: options.userEntityType } : {}),
+    ...(options.groupEntityType !== undefined ? { groupEntityType: options.groupEntityType } : {}),
+    ...(options.tenantEntityType !== undefined ? { tenantEntityType: options.tenantEntityType } : {}),
+    ...(schema !== undefined ? { schema } : {}),
+  };
+
+  let client: Promise<VerifiedPermissionsClientLike> | undefined = options.client ? Promise.resolve(options.client) : undefined;
+  function getClient(): Promise<VerifiedPermissionsClientLike> {
+    if (!client) {
+      client = loadSdk().then((m) => new m.VerifiedPermissionsClient({ maxAttempts: 1, ...(options.region ? { region: options.region } : {}), ...options.clientConfig }));
+      client.catch(() => {
+        client = undefined;
+      });
+    }
+    return client;
+  }
+
+  async function call(op: Operation, input: Record<string, unknown>, signal: AbortSignal): Promise<unknown> {
+    const c = await getClient();
+    if ("send" in c && typeof c.send === "function") {
+      const m = await loadSdk();
+      const commands: Record<Operation, new (input: never) => unknown> = {
+        IsAuthorized: m.IsAuthorizedCommand as never,
+        BatchIsAuthorized: m.BatchIsAuthorizedCommand as never,
+        IsAuthorizedWithToken: m.IsAuthorizedWithTokenCommand as never,
+        BatchIsAuthorizedWithToken: m.BatchIsAuthorizedWithTokenCommand as never,
+      };
+      return c.send(new commands[op](input as never), { abortSignal: signal });
+    }
+    const method = (c as Record<string, unknown>)[METHOD[op]];
+    if (typeof method !== "function") throw new TypeError(`the client has neither send() nor ${METHOD[op]}()`);
+    return (method as (i: unknown, o: unknown) => Promise<unknown>).call(c, input, { abortSignal: signal });
+  }
+
+  /** One service call, throttling retried with jittered exponential backoff until the deadline. */
+  async function callWithRetry(op: Operation, input: Record<string, unknown>, deadline: number): Promise<unknown> {
+    for (let attempt = 1; ; attempt++) {
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) throw unavailable("Verified Permissions did not answer in time");
+      const controller = new AbortController();
+      const timer = setTimeout(() => controller.abort(), remaining);
+      try {
+        return await call(op, input, controller.signal);
+      } catch (err) {
+        if (controller.signal.aborted) throw unavailable("Verified Permissions did not answer in time", err);
+        if (!isThrottling(err) || attempt >= maxAttempts) throw err;
+        const delay = baseDelayMs * 2 ** (attempt - 1) * (0.5 + Math.random() / 2);
+        if (Date.now() + delay >= deadline) throw err;
+        await sleep(delay);
+      } finally {
+        clearTimeout(timer);
+      }
+    }
+  }
+
+  const groups = new Map<string, Group>();
+  const inflight = new Map<string, Promise<Decision>>();
+
+  function resultToDecision(r: VpResult | undefined): Decision {
+    if (!r || (r.decision !== "ALLOW" && r.decision !== "DENY")) throw unavailable("Verified Permissions answered without a decision");
+    return toDecision(
+      r.decision,
+      (r.determiningPolicies ?? []).map((p) => String(p.policyId)),
+      (r.errors ?? []).map((e) => String(e.errorDescription)),
+      options.allowWithErrors === true,
+    );
+  }
+
+  async function run(group: Group): Promise<void> {
+    const items = group.items;
+    const deadline = Math.min(...items.map((i) => i.deadline));
+    const entities = [...group.entities.values()].map((e) => e.entity);
+    const base: Record<string, unknown> = { policyStoreId: options.policyStoreId };
+    if (entities.length > 0) base["entities"] = { entityList: toEntityList(entities) };
+    if (group.token !== undefined) base[group.tokenUse === "id" ? "identityToken" : "accessToken"] = group.token;
+    try {
+      let results: (VpResult | undefined)[];
+      if (items.length === 1) {
+        const op: Operation = group.token !== undefined ? "IsAuthorizedWithToken" : "IsAuthorized";
+        results = [(await callWithRetry(op, { ...base, ...items[0]!.item }, deadline)) as VpResult];
+      } else {
+        const op: Operation = group.token !== undefined ? "BatchIsAuthorizedWithToken" : "BatchIsAuthorized";
+        const out = (await callWithRetry(op, { ...base, requests: items.map((i) => i.item) }, deadline)) as { results?: VpResult[] };
+        results = out.results ?? [];
+        if (results.length !== items.length) throw unavailable("Verified Permissions answered a batch with the wrong number of results");
+      }
+      items.forEach((it, i) => {
+        try {
+          const d = resultToDecision(results[i]);
+          if (cache) cache.set(it.key, { decision: d, expiresAtMs: Math.min(Date.now() + ttlMs, it.expiresAtMs) });
+          it.resolve(d);
+        } catch (err) {
+          it.reject(err);
+        }
+      });
+    } catch (err) {
+      const e = err instanceof TenantAuthError ? err : unavailable(`Verified Permissions could not decide: ${(err as { name?: string }).name ?? "error"}`, err);
+      for (const it of items) it.reject(e);
+    }
+  }
+
+  function flush(group: Group): void {
+    if (groups.get(group.groupKey) === group) groups.delete(group.groupKey);
+    if (group.timer !== undefined) {
+      if (batch && batch.windowMs > 0) clearTimeout(group.timer as NodeJS.Timeout);
+      else clearImmediate(group.timer as NodeJS.Immediate);
+    }
+    void run(group);
+  }
+
+  function enqueue(groupKey: string, token: string | undefined, tokenUse: "id" | "access", pending: Pending): void {
+    let group = groups.get(groupKey);
+    if (group && batch) {
+      // Entities of one call are shared by its requests: a uid with different content starts a new call.
+      const conflict = pending.entities.some((e) => {
+        const have = group!.entities.get(uidKey(e));
+        return have !== undefined && have.json !== canonicalJson(e);
+      });
+      if (conflict) {
+        flush(group);
+        group = undefined;
+      }
+    }
+    if (!group) {
+      group = { groupKey, token, tokenUse, items: [], entities: new Map(), timer: undefined };
+      if (batch) {
+        groups.set(groupKey, group);
+        const g = group;
+        g.timer = batch.windowMs > 0 ? setTimeout(() => flush(g), batch.windowMs) : setImmediate(() => flush(g));
+      }
+    }
+    group.items.push(pending);
+    for (const e of pending.entities) {
+      const k = uidKey(e);
+      if (!group.entities.has(k)) group.entities.set(k, { entity: e, json: canonicalJson(e) });
+    }
+    if (!batch) void run(group);
+    else if (group.items.length >= batch.maxSize) flush(group);
+  }
+
+  function isAuthorized(request: AuthorizationRequest): Promise<Decision> {
+    let cedar: CedarRequest;
+    try {
+      cedar = toCedarRequest(request, mapping);
+    } catch (err) {
+      return Promise.reject(unavailable(`could not map the request to Cedar: ${(err as Error).message}`, err));
+    }
+    if (mode === "withToken" && (typeof request.token !== "string" || request.token.length === 0)) {
+      return Promise.reject(unavailable('mode "withToken" needs the raw JWT as request.token'));
+    }
+    const entities = [...cedar.entities, ...staticEntities];
+    const key = createHash("sha256")
+      .update(canonicalJson({ mode, principal: cedar.principal, action: cedar.action, resource: cedar.resource, context: cedar.context, entities }))
+      .digest("base64url");
+    const now = Date.now();
+    if (cache) {
+      const hit = cache.get(key);
+      if (hit && hit.expiresAtMs > now) return Promise.resolve(hit.decision);
+      if (hit) cache.delete(key);
+    }
+    const running = inflight.get(key);
+    if (running) return running;
+
+    const item: Record<string, unknown> = {
+      action: { actionType: cedar.action.type, actionId: cedar.action.id },
+      resource: toEntityIdentifier(cedar.resource),
+    };
+    if (Object.keys(cedar.context).length > 0) item["context"] = { contextMap: toAttributeRecord(cedar.context as Record<string, CedarValue>) };
+    let sent: readonly CedarEntity[] = entities;
+    let groupKey: string;
+    if (mode === "withToken") {
+      // The service derives the principal (and its groups) from the token: send neither, except
+      // groups that carry tenant parents.
+      const principalKey = uidKey({ uid: cedar.principal });
+      const principalEntity = cedar.entities.find((e) => uidKey(e) === principalKey);
+      const groupKeys = new Set((principalEntity?.parents ?? []).map((p) => uidKey({ uid: p })));
+      sent = entities.filter((e) => uidKey(e) !== principalKey && !(groupKeys.has(uidKey(e)) && e.parents.length === 0 && Object.keys(e.attrs).length === 0));
+      groupKey = `token\u0000${request.token}`;
+    } else {
+      item["principal"] = toEntityIdentifier(cedar.principal);
+      groupKey = `principal\u0000${cedar.principal.type}\u0000${cedar.principal.id}`;
+    }
+
+    const promise = new Promise<Decision>((resolve, reject) => {
+      const timer = setTimeout(() => reject(unavailable("Verified Permissions did not answer in time")), timeoutMs);
+      const done = <T>(f: (v: T) => void) => (v: T) => {
+        clearTimeout(timer);
+        f(v);
+      };
+      enqueue(groupKey, mode === "withToken" ? request.token : undefined, request.principal.tokenUse, {
+        key,
+        item,
+        entities: sent,
+        expiresAtMs: request.principal.expiresAt.getTime(),
+        deadline: now + timeoutMs,
+        resolve: done(resolve),
+        reject: done(reject),
+      });
+    }).finally(() => inflight.delete(key));
+    inflight.set(key, promise);
+    return promise;
+  }
+
+  return {
+    isAuthorized,
+    clearCache() {
+      cache?.clear();
+    },
+    get cacheSize() {
+      return cache?.size ?? 0;
+    },
+  };
+}
+
+function uidKey(e: Pick<CedarEntity, "uid">): string {
+  return `${e.uid.type}\u0000${e.uid.id}`;
+}
