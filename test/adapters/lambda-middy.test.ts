@@ -1,3 +1,4 @@
+import { readFileSync, readdirSync } from "node:fs";
 import middy from "@middy/core";
 import type { ALBEvent, ALBResult, APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
 import { beforeAll, describe, expect, expectTypeOf, it, vi } from "vitest";
@@ -90,6 +91,12 @@ describe("tenantAuthMiddleware with middy()", () => {
     const handler = middy().use(tenantAuthMiddleware(auth, { groups: ["billing"] })).handler(async () => ({ statusCode: 200 }));
     const response = await handler(loadEvent("alb-single.json", acme), tenantContext());
     expect(response).toMatchObject({ statusCode: 403, statusDescription: "403 Forbidden" });
+  });
+
+  it("never imports @middy/core at run time", () => {
+    for (const file of ["src/adapters/lambda.ts", ...readdirSync("src/adapters/lambda").map((f) => `src/adapters/lambda/${f}`)]) {
+      expect(readFileSync(file, "utf8")).not.toMatch(/from\s+["']@middy\//);
+    }
   });
 
   it("is a plain object: before, onError and a name", () => {

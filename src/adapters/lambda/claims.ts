@@ -19,8 +19,8 @@ export interface ApiGatewayClaimsOptions {
   /** Default `true`: no tenant (or several and nothing to choose) is refused. */
   requireTenant?: boolean;
   /**
-   * The tenant the request acts for. When not given, it is read from the `tenantHeader` header
-   * and the `tenantParam` path parameter, as {@link withTenant} does.
+   * The tenant the request acts for; `null` for none. When not given (`undefined`), it is read from
+   * the `tenantHeader` header and the `tenantParam` path parameter, as `withTenant` does.
    */
   tenantHint?: string | null;
   /** Header naming the tenant, read when `tenantHint` is not given; default `x-tenant-id`; `false` for none. */
