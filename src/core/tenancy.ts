@@ -74,6 +74,7 @@ export type TenantStrategy =
 export const DEFAULT_GROUP_PATTERN = /^tenant:(?<tenant>[^:]+)(?::(?<role>[^:]+))?$/u;
 
 const EMPTY: readonly never[] = Object.freeze([]);
+const MEMO_ENTRIES = 1024;
 
 /** A compiled strategy: finds memberships and picks the active one. */
 export interface TenantResolver {
@@ -115,6 +116,12 @@ class MembershipBuilder {
     }
     return Object.freeze(out);
   }
+}
+
+function sameStrings(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 function single(tenantId: string | undefined): readonly TenantMembership[] {
@@ -162,16 +169,27 @@ export function compileTenantStrategy(strategy: TenantStrategy = { from: "groups
   switch (strategy.from) {
     case "groups": {
       const pattern = compilePattern(strategy.pattern ?? DEFAULT_GROUP_PATTERN);
+      // The memberships depend on the group list only, and users share group lists: remember
+      // the frozen result per list (bounded) instead of matching and freezing on every token.
+      // A hit compares the lists themselves, so names holding the separator cannot collide.
+      const known = new Map<string, { groups: readonly string[]; memberships: readonly TenantMembership[] }>();
       memberships = (identity) => {
-        if (identity.groups.length === 0) return EMPTY;
+        const groups = identity.groups;
+        if (groups.length === 0) return EMPTY;
+        const key = groups.join("\n");
+        const hit = known.get(key);
+        if (hit !== undefined && sameStrings(hit.groups, groups)) return hit.memberships;
         const builder = new MembershipBuilder();
-        for (const group of identity.groups) {
+        for (const group of groups) {
           const match = pattern.exec(group);
           const tenantId = match?.groups?.["tenant"];
           if (!tenantId) continue;
           builder.add(tenantId, match.groups?.["role"] || undefined, group);
         }
-        return builder.build();
+        const found = builder.build();
+        if (known.size >= MEMO_ENTRIES) known.clear();
+        known.set(key, { groups: [...groups], memberships: found });
+        return found;
       };
       break;
     }

@@ -2,7 +2,7 @@ import type { JwkWithKid } from "aws-jwt-verify/jwk";
 import { BoundedCache } from "./cache.js";
 import type { NormalizedClaims } from "./claims.js";
 import { normalizeClaims } from "./claims.js";
-import { extractToken } from "./extract-token.js";
+import { assertB64Token, takeToken } from "./extract-token.js";
 import type { JwksOptions } from "./jwks.js";
 import type { TenantPrincipal } from "./principal.js";
 import { buildPrincipal } from "./principal.js";
@@ -174,13 +174,25 @@ export function createTenantAuth(options: TenantAuthOptions): TenantAuth {
         const entry = lookup(tokenOrHeader);
         if (entry !== undefined) return principalFor(entry, normalizeTenantHint(resolveOptions?.tenantHint));
       }
-      const token = extractToken(tokenOrHeader);
-      const hint = normalizeTenantHint(resolveOptions?.tenantHint);
-      if (cache !== undefined) {
-        const entry = lookup(token);
-        if (entry !== undefined) return principalFor(entry, hint);
+      // extractToken, with its last check (a b64token: a regex over the whole token) run only
+      // on failure. A token in the cache, or one that verifies, is a compact JWS and passes it;
+      // one that fails it fails verify() synchronously. Run before any other error is thrown,
+      // the check gives the outcome extractToken would have.
+      const taken = takeToken(tokenOrHeader);
+      const token = taken.token;
+      let hint: string | undefined;
+      let verified: VerifiedToken | Promise<VerifiedToken>;
+      try {
+        hint = normalizeTenantHint(resolveOptions?.tenantHint);
+        if (cache !== undefined) {
+          const entry = lookup(token);
+          if (entry !== undefined) return principalFor(entry, hint);
+        }
+        verified = verifier.verify(token);
+      } catch (err) {
+        if (taken.owesCheck) assertB64Token(token);
+        throw err;
       }
-      const verified = verifier.verify(token);
       return finish(token, "then" in verified ? await verified : verified, hint);
     },
     hydrate: () => verifier.hydrate(),

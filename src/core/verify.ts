@@ -1,3 +1,4 @@
+import { isUtf8 } from "node:buffer";
 import { JwtVerifier } from "aws-jwt-verify/jwt-verifier";
 import { decomposeUnverifiedJwt } from "aws-jwt-verify/jwt";
 import type { JwkWithKid, Jwks } from "aws-jwt-verify/jwk";
@@ -70,8 +71,6 @@ export const DEFAULT_MAX_TOKEN_LENGTH = 65_536;
 
 const AWS_POOL_ID = /^(?<region>(\w+-)?\w+-\w+-\d+)_\w+$/;
 const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
-// aws-jwt-verify decodes segments leniently (bad bytes become U+FFFD); RFC 7515 requires UTF-8 JSON.
-const STRICT_UTF8 = new TextDecoder("utf-8", { fatal: true });
 
 interface IssuerRuntime {
   pool: PoolRuntime;
@@ -206,14 +205,15 @@ function notCompact(): TenantAuthError {
   return new TenantAuthError("token_invalid", "The token is not a JWS in compact form");
 }
 
-/** Refuse a (signed) token whose header or payload bytes are not valid UTF-8. */
+/**
+ * Refuse a (signed) token whose header or payload bytes are not valid UTF-8: aws-jwt-verify
+ * decodes segments leniently (bad bytes become U+FFFD); RFC 7515 requires UTF-8 JSON.
+ */
 function assertUtf8Segments(token: string): void {
   const first = token.indexOf(".");
   const second = token.indexOf(".", first + 1);
-  try {
-    STRICT_UTF8.decode(Buffer.from(token.slice(0, first), "base64url"));
-    STRICT_UTF8.decode(Buffer.from(token.slice(first + 1, second), "base64url"));
-  } catch {
+  // isUtf8 validates the bytes without building a string (what a fatal TextDecoder accepts).
+  if (!isUtf8(Buffer.from(token.slice(0, first), "base64url")) || !isUtf8(Buffer.from(token.slice(first + 1, second), "base64url"))) {
     throw new TenantAuthError("token_invalid", "The token's header or payload is not valid UTF-8");
   }
 }

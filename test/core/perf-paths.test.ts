@@ -1,7 +1,8 @@
 // The hot paths (issue 6) must not change outcomes: the verified-token cache keys on the token's
 // tail but serves only the exact token; the "=" scan stands in for the compact-form pattern.
 import { beforeAll, describe, expect, it } from "vitest";
-import { createTenantAuth, isTenantAuthError } from "../../src/index.js";
+import { compileTenantStrategy, createTenantAuth, isTenantAuthError } from "../../src/index.js";
+import type { NormalizedClaims } from "../../src/index.js";
 import type { TenantAuth } from "../../src/index.js";
 import { createTestIssuer } from "../../src/testing/index.js";
 import type { TestIssuer } from "../../src/testing/index.js";
@@ -60,6 +61,19 @@ describe("verified-token cache fast paths", () => {
     expect((await refusal(auth.resolveTenant(token, { tenantHint: ["a", "b"] as never }))).code).toBe("invalid_request");
   });
 
+  it("a header that is not one b64token is invalid_request before anything else is looked at", async () => {
+    const token = await issuer.idToken({ groups: ["tenant:acme"] });
+    await auth.resolveTenant(token);
+    const header = "The Authorization header must carry exactly one bearer token";
+    for (const value of [`Bearer ${token}!`, `Bearer ${token}=x`, `Bearer a,b`, `Bearer ${"x".repeat(70_000)}@`]) {
+      expect(await refusal(auth.resolveTenant(value))).toEqual({ code: "invalid_request", message: header });
+      // ...even when the tenant hint is bad too: the header is checked first.
+      expect(await refusal(auth.resolveTenant(value, { tenantHint: ["a", "b"] as never }))).toEqual({ code: "invalid_request", message: header });
+    }
+    // A raw token (no scheme) is not held to the b64token rule; the verifier refuses it.
+    expect((await refusal(auth.resolveTenant(`${token}!`))).code).toBe("token_invalid");
+  });
+
   it("padding and other non-compact forms are refused with the compact-form error, cached or not", async () => {
     const token = await issuer.idToken({ groups: ["tenant:acme"] });
     await auth.resolveTenant(token);
@@ -88,5 +102,16 @@ describe("verified-token cache fast paths", () => {
     const p = await custom.resolveTenant(token);
     expect(p.tenantId).toBe("acme");
     expect(await custom.resolveTenant(`Bearer ${token}`)).toBe(p);
+  });
+
+  it("group memberships remembered per group list are the ones computed afresh, even for lists that join alike", () => {
+    const resolver = compileTenantStrategy({ from: "groups" });
+    const fresh = () => compileTenantStrategy({ from: "groups" });
+    const id = (groups: string[]) => ({ groups }) as unknown as NormalizedClaims;
+    for (const groups of [["tenant:x", "tenant:y:admin"], ["tenant:x\ntenant:y:admin"], ["staff"], ["tenant:x", "tenant:y:admin"]]) {
+      expect(resolver.memberships(id(groups))).toEqual(fresh().memberships(id(groups)));
+    }
+    expect(resolver.memberships(id(["tenant:x", "tenant:y:admin"])).map((m) => m.tenantId)).toEqual(["x", "y"]);
+    expect(resolver.memberships(id(["tenant:x\ntenant:y:admin"])).map((m) => m.tenantId)).not.toEqual(["x", "y"]);
   });
 });
