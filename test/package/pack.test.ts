@@ -1,0 +1,117 @@
+// Packs the library as npm would publish it, installs the tarball into a throwaway project, and
+// uses every subpath from ESM, from CommonJS and from TypeScript. The project sits inside the
+// repository so that the peers (express, fastify, the AWS SDK, cedar-wasm, jose) resolve from
+// our node_modules, while cognito-tenancy itself resolves only from the tarball.
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+const root = resolve(import.meta.dirname, "../..");
+let project: string;
+
+const SUBPATHS: Record<string, string[]> = {
+  "cognito-tenancy": ["createTenantAuth", "TenantAuthError", "isTenantAuthError", "toCedarEntities", "normalizeClaims", "principalFromClaims", "extractToken"],
+  "cognito-tenancy/express": ["tenantAuth", "requireGroups", "requireTenantRole", "requireScopes", "authorize", "tenantAuthErrorHandler"],
+  "cognito-tenancy/fastify": ["tenantAuthPlugin"],
+  "cognito-tenancy/lambda": ["withTenant", "createAuthorizerHandler", "principalFromApiGatewayClaims", "tenantAuthMiddleware"],
+  "cognito-tenancy/verified-permissions": ["createVerifiedPermissionsAuthorizer"],
+  "cognito-tenancy/cedar": ["createCedarAuthorizer"],
+  "cognito-tenancy/testing": ["createTestIssuer", "startVerifiedPermissionsEmulator"],
+};
+
+const run = (cmd: string, args: string[], cwd = root) => execFileSync(cmd, args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+
+beforeAll(() => {
+  run("npm", ["run", "build"]);
+  const out = mkdtempSync(join(root, ".tmp-pack-"));
+  project = out;
+  const packed = JSON.parse(run("npm", ["pack", "--ignore-scripts", "--json", "--pack-destination", out])) as { filename: string; files: { path: string }[] }[];
+  const tarball = join(out, packed[0]!.filename);
+  const target = join(project, "node_modules", "cognito-tenancy");
+  mkdirSync(target, { recursive: true });
+  run("tar", ["-xzf", tarball, "-C", target, "--strip-components=1"]);
+  writeFileSync(join(project, "package.json"), JSON.stringify({ name: "pack-test", private: true, type: "module" }));
+}, 120_000);
+
+afterAll(() => {
+  if (project) rmSync(project, { recursive: true, force: true });
+});
+
+describe("the published package", () => {
+  it("holds only dist/, README, LICENSE and CHANGELOG (and package.json)", () => {
+    const files = JSON.parse(run("npm", ["pack", "--dry-run", "--ignore-scripts", "--json"])) as { files: { path: string }[] }[];
+    const paths = files[0]!.files.map((f) => f.path);
+    expect(paths.filter((p) => !/^(dist\/|README\.md$|LICENSE$|CHANGELOG\.md$|package\.json$)/.test(p))).toEqual([]);
+    expect(paths).toContain("dist/index.js");
+    expect(paths).toContain("dist/index.cjs");
+    expect(paths).toContain("dist/index.d.ts");
+    expect(paths).toContain("dist/index.d.cts");
+  });
+
+  it("every subpath imports from ESM", () => {
+    const lines = Object.entries(SUBPATHS).map(
+      ([spec, names], i) =>
+        `import * as m${i} from ${JSON.stringify(spec)};\n` +
+        `for (const n of ${JSON.stringify(names)}) if (typeof m${i}[n] !== "function") throw new Error(${JSON.stringify(spec)} + " lacks " + n);`,
+    );
+    writeFileSync(join(project, "esm.mjs"), `${lines.join("\n")}\nconsole.log("esm ok");\n`);
+    expect(run("node", ["esm.mjs"], project).trim()).toBe("esm ok");
+  });
+
+  it("every subpath requires from CommonJS", () => {
+    const lines = Object.entries(SUBPATHS).map(
+      ([spec, names], i) =>
+        `const m${i} = require(${JSON.stringify(spec)});\n` +
+        `for (const n of ${JSON.stringify(names)}) if (typeof m${i}[n] !== "function") throw new Error(${JSON.stringify(spec)} + " lacks " + n);`,
+    );
+    writeFileSync(join(project, "cjs.cjs"), `${lines.join("\n")}\nconsole.log("cjs ok");\n`);
+    expect(run("node", ["cjs.cjs"], project).trim()).toBe("cjs ok");
+  });
+
+  it("importing the core loads no framework, AWS SDK, Cedar or jose", () => {
+    writeFileSync(
+      join(project, "light.cjs"),
+      `require("cognito-tenancy");
+const heavy = Object.keys(require.cache).filter((f) => /node_modules[\\\\/](express|fastify|@aws-sdk|@cedar-policy|jose|@middy)[\\\\/]/.test(f));
+console.log(JSON.stringify(heavy));`,
+    );
+    expect(JSON.parse(run("node", ["light.cjs"], project))).toEqual([]);
+  });
+
+  it("a TypeScript file using every subpath type-checks (NodeNext)", () => {
+    writeFileSync(
+      join(project, "tsconfig.json"),
+      JSON.stringify({ compilerOptions: { module: "NodeNext", moduleResolution: "NodeNext", target: "ES2022", strict: true, noEmit: true, skipLibCheck: false, types: ["node"], typeRoots: [join(root, "node_modules/@types")] }, files: ["use.ts", "use-cjs.cts"] }),
+    );
+    const body = `
+const auth = createTenantAuth({ userPools: [{ userPoolId: "us-east-1_Abc", clientId: "c", tokenUse: "id" }] });
+export async function check(header: string): Promise<string | undefined> {
+  const p: TenantPrincipal = await auth.resolveTenant(header, { tenantHint: "acme" });
+  const e: TenantAuthError = new TenantAuthError("token_invalid", "x");
+  const s: number = e.status;
+  void s; void tenantAuth; void tenantAuthPlugin; void withTenant; void createCedarAuthorizer;
+  void createVerifiedPermissionsAuthorizer; void createTestIssuer; void toCedarEntities;
+  return p.tenantId;
+}`;
+    const imports = `
+import { createTenantAuth, TenantAuthError, toCedarEntities } from "cognito-tenancy";
+import type { TenantPrincipal } from "cognito-tenancy";
+import { tenantAuth } from "cognito-tenancy/express";
+import { tenantAuthPlugin } from "cognito-tenancy/fastify";
+import { withTenant } from "cognito-tenancy/lambda";
+import { createCedarAuthorizer } from "cognito-tenancy/cedar";
+import { createVerifiedPermissionsAuthorizer } from "cognito-tenancy/verified-permissions";
+import { createTestIssuer } from "cognito-tenancy/testing";`;
+    writeFileSync(join(project, "use.ts"), imports + body);
+    writeFileSync(join(project, "use-cjs.cts"), imports + body);
+    const tsc = join(root, "node_modules/typescript/bin/tsc");
+    let output = "";
+    try {
+      output = run("node", [tsc, "-p", "tsconfig.json"], project);
+    } catch (err) {
+      output = String((err as { stdout?: string }).stdout ?? err);
+    }
+    expect(output).toBe("");
+  }, 60_000);
+});
