@@ -2,7 +2,7 @@
 // tail but serves only the exact token; the "=" scan stands in for the compact-form pattern.
 import { beforeAll, describe, expect, it } from "vitest";
 import { compileTenantStrategy, createTenantAuth, isTenantAuthError } from "../../src/index.js";
-import type { NormalizedClaims } from "../../src/index.js";
+import type { NormalizedClaims, TenantMembership } from "../../src/index.js";
 import type { TenantAuth } from "../../src/index.js";
 import { createTestIssuer } from "../../src/testing/index.js";
 import type { TestIssuer } from "../../src/testing/index.js";
@@ -111,7 +111,7 @@ describe("verified-token cache fast paths", () => {
     for (const groups of [["tenant:x", "tenant:y:admin"], ["tenant:x\ntenant:y:admin"], ["staff"], ["tenant:x", "tenant:y:admin"]]) {
       expect(resolver.memberships(id(groups))).toEqual(fresh().memberships(id(groups)));
     }
-    expect(resolver.memberships(id(["tenant:x", "tenant:y:admin"])).map((m) => m.tenantId)).toEqual(["x", "y"]);
-    expect(resolver.memberships(id(["tenant:x\ntenant:y:admin"])).map((m) => m.tenantId)).not.toEqual(["x", "y"]);
+    expect((resolver.memberships(id(["tenant:x", "tenant:y:admin"])) as readonly TenantMembership[]).map((m) => m.tenantId)).toEqual(["x", "y"]);
+    expect((resolver.memberships(id(["tenant:x\ntenant:y:admin"])) as readonly TenantMembership[]).map((m) => m.tenantId)).not.toEqual(["x", "y"]);
   });
 });
