@@ -1,0 +1,353 @@
+/**
+ * The Express adapter (Express 4 and 5): `cognito-tenancy/express`.
+ *
+ * A thin translation between Express and the core. {@link tenantAuth} verifies the bearer token
+ * and resolves the tenant through `auth.resolveTenant`, the guards call the core's `assert*`
+ * functions, {@link authorize} calls the core's `authorizeOrThrow`. Every refusal is a
+ * `TenantAuthError` handed to `next(err)`: it carries `status` and `headers`, so Express's default
+ * error handler already answers 401/403/400/503 with the `WWW-Authenticate` challenge, and
+ * {@link tenantAuthErrorHandler} answers the same quietly, as `{ error, error_description }` JSON.
+ *
+ * Every middleware settles its own promises and calls `next(err)` itself, so Express 4 (which
+ * ignores a rejected promise) and Express 5 (which forwards it) behave the same, and no rejection
+ * is ever left unhandled. Express is only imported for types: this module loads without it.
+ *
+ * @example
+ * ```ts
+ * import express from "express";
+ * import { createTenantAuth } from "cognito-tenancy";
+ * import { tenantAuth, requireTenantRole, tenantAuthErrorHandler } from "cognito-tenancy/express";
+ *
+ * const auth = createTenantAuth({ userPools: [{ userPoolId: "us-east-1_AbC123", clientId: "app-client", tokenUse: "id" }] });
+ * const app = express();
+ * app.use(tenantAuth(auth));
+ * app.get("/admin", requireTenantRole("admin"), (req, res) => { res.json({ tenant: req.tenant?.tenantId }) });
+ * app.use(tenantAuthErrorHandler());
+ * ```
+ * @packageDocumentation
+ */
+import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from "express";
+import type { ActionRef, AuthorizationRequest, Authorizer, ResourceRef } from "../core/authorizer.js";
+import { TenantAuthError, isTenantAuthError } from "../core/errors.js";
+import { extractToken } from "../core/extract-token.js";
+import { assertGroups, assertScopes, assertTenantRoles, authorizeOrThrow } from "../core/guards.js";
+import type { TenantPrincipal } from "../core/principal.js";
+import type { TenantAuth } from "../core/tenant-auth.js";
+import { normalizeTenantHint } from "../core/tenancy.js";
+
+declare global {
+  // Declaration merging into the `Express` namespace that @types/express 4 and 5 both declare
+  // (through @types/express-serve-static-core): `req.tenant` is typed in every handler.
+  // eslint-disable-next-line @typescript-eslint/no-namespace
+  namespace Express {
+    interface Request {
+      /**
+       * The caller and the tenant the request acts for, set by `tenantAuth()` from
+       * `cognito-tenancy/express`. `undefined` before it ran, and for anonymous requests when
+       * `credentialsRequired: false`.
+       */
+      tenant?: TenantPrincipal;
+    }
+  }
+}
+
+/** Options of {@link tenantAuth}. */
+export interface TenantAuthMiddlewareOptions {
+  /**
+   * Request header naming the tenant the caller wants to act for (matched case-insensitively).
+   * Default `"x-tenant-id"`; `false` reads no header.
+   */
+  tenantHeader?: string | false;
+  /**
+   * Route parameter naming the tenant (`"tenantId"` for `/tenants/:tenantId/...`). Express fills
+   * `req.params` only for the router or route whose path declares the parameter, so mount the
+   * middleware there: `router.use("/tenants/:tenantId", tenantAuth(auth, { tenantParam: "tenantId" }))`
+   * or `app.get("/tenants/:tenantId/docs", tenantAuth(auth, { tenantParam: "tenantId" }), handler)`.
+   * Mounted where the parameter does not exist, the middleware fails closed with a 500 (a
+   * configuration error) rather than resolve a tenant the URL does not name.
+   *
+   * When both the header and the parameter are sent they must agree, else 400 `invalid_request`.
+   */
+  tenantParam?: string;
+  /**
+   * Default `true`: a request without a bearer token is refused (401 `token_missing`). `false`
+   * lets it through anonymously with `req.tenant` undefined (an absent `Authorization` header or
+   * another scheme such as `Basic`); a bearer token that is sent is still verified, and a bad one
+   * still refused.
+   */
+  credentialsRequired?: boolean;
+}
+
+const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+/**
+ * Verify the bearer token, resolve the tenant, and set `req.tenant` (a frozen `TenantPrincipal`).
+ * Every failure goes to `next(err)` as a `TenantAuthError` with `status` and `headers`.
+ *
+ * @param auth - from `createTenantAuth()`.
+ * @param options - where the tenant hint comes from, and whether credentials are required.
+ * @throws TypeError - at setup, for an invalid option.
+ *
+ * @example
+ * ```ts
+ * app.use(tenantAuth(auth));                                   // header x-tenant-id selects the tenant
+ * const tenants = express.Router();
+ * tenants.use("/tenants/:tenantId", tenantAuth(auth, { tenantParam: "tenantId" })); // or the URL does
+ * ```
+ */
+export function tenantAuth(auth: TenantAuth, options: TenantAuthMiddlewareOptions = {}): RequestHandler {
+  if (typeof auth !== "object" || auth === null || typeof auth.resolveTenant !== "function") {
+    throw new TypeError("tenantAuth(auth) needs the object createTenantAuth() returns");
+  }
+  const headerOption = options.tenantHeader ?? "x-tenant-id";
+  if (headerOption !== false && (typeof headerOption !== "string" || !HEADER_NAME.test(headerOption))) {
+    throw new TypeError("tenantHeader must be a header name or false");
+  }
+  const tenantHeader = headerOption === false ? undefined : headerOption.toLowerCase();
+  const tenantParam = options.tenantParam;
+  if (tenantParam !== undefined && (typeof tenantParam !== "string" || tenantParam === "")) {
+    throw new TypeError("tenantParam must be the name of a route parameter");
+  }
+  const credentialsRequired = options.credentialsRequired ?? true;
+
+  function tenantHint(req: Request): string | undefined {
+    const fromHeader = tenantHeader === undefined ? undefined : normalizeTenantHint(req.headers[tenantHeader]);
+    if (tenantParam === undefined) return fromHeader;
+    const params = req.params as Record<string, unknown> | undefined;
+    if (params === undefined || !Object.prototype.hasOwnProperty.call(params, tenantParam)) {
+      throw new Error(
+        `tenantAuth: the route has no parameter "${tenantParam}"; mount tenantAuth on a router path or route that declares :${tenantParam}`,
+      );
+    }
+    const fromParam = normalizeTenantHint(params[tenantParam]);
+    if (fromHeader !== undefined && fromParam !== undefined && fromHeader !== fromParam) {
+      throw new TenantAuthError("invalid_request", "The tenant header and the URL name different tenants");
+    }
+    return fromParam ?? fromHeader;
+  }
+
+  return function cognitoTenantAuth(req: Request, _res: Response, next: NextFunction): void {
+    req.tenant = undefined;
+    settle(next, async () => {
+      const authorization = req.headers.authorization;
+      try {
+        req.tenant = await auth.resolveTenant(authorization, { tenantHint: tenantHint(req) });
+      } catch (err) {
+        // Optional credentials: a request the core finds no bearer token in passes anonymously
+        // (its tenant hint, if any, is moot); any token that is sent must be good.
+        if (!credentialsRequired && isTenantAuthError(err) && hasNoBearerToken(authorization)) return;
+        throw err;
+      }
+    });
+  };
+}
+
+function hasNoBearerToken(authorization: string | undefined): boolean {
+  try {
+    extractToken(authorization);
+    return false;
+  } catch (err) {
+    return isTenantAuthError(err) && err.code === "token_missing";
+  }
+}
+
+/**
+ * Run `work`, then `next()`; or `next(err)` if it throws or rejects. The one place a promise is
+ * settled, so that Express 4 never sees an unhandled rejection and `next` is called exactly once.
+ */
+function settle(next: NextFunction, work: () => void | Promise<void>): void {
+  let result: void | Promise<void>;
+  try {
+    result = work();
+  } catch (err) {
+    next(err);
+    return;
+  }
+  if (result === undefined) {
+    next();
+    return;
+  }
+  result.then(
+    () => next(),
+    (err: unknown) => next(err),
+  );
+}
+
+function principalOf(req: Request): TenantPrincipal {
+  const principal = req.tenant;
+  // A guard mounted without tenantAuth() before it refuses: it never allows.
+  if (principal === undefined || principal === null) {
+    throw new TenantAuthError("token_missing", "No bearer token was sent");
+  }
+  return principal;
+}
+
+function names(kind: string, values: readonly unknown[]): readonly string[] {
+  if (values.length === 0) throw new TypeError(`${kind} needs at least one name`);
+  for (const v of values) {
+    if (typeof v !== "string" || v === "") throw new TypeError(`${kind} takes non-empty strings`);
+  }
+  return Object.freeze([...(values as string[])]);
+}
+
+/** The `{ all: [...] }` form of {@link requireGroups}: the caller must be in every group. */
+export interface AllGroups {
+  readonly all: readonly string[];
+}
+
+/** The `{ any: [...] }` form of {@link requireGroups}: the caller must be in at least one group. */
+export interface AnyGroups {
+  readonly any: readonly string[];
+}
+
+/**
+ * Refuse (403 `access_denied`) a caller in none of these Cognito groups; `{ all: [...] }` requires
+ * every one. Names compare exactly. Mount after {@link tenantAuth}; without it, 401 `token_missing`.
+ *
+ * @throws TypeError - at setup, for an empty list.
+ * @example
+ * ```ts
+ * app.get("/reports", requireGroups("analysts", "admins"), handler);   // any of
+ * app.post("/billing", requireGroups({ all: ["billing", "mfa"] }), handler);
+ * ```
+ */
+export function requireGroups(...groups: string[]): RequestHandler;
+export function requireGroups(requirement: AllGroups | AnyGroups): RequestHandler;
+export function requireGroups(...args: (string | AllGroups | AnyGroups)[]): RequestHandler {
+  const first = args[0];
+  let requirement: readonly string[] | AllGroups | AnyGroups;
+  if (args.length === 1 && typeof first === "object" && first !== null) {
+    if ("all" in first && Array.isArray(first.all)) requirement = { all: names("requireGroups({ all })", first.all) };
+    else if ("any" in first && Array.isArray(first.any)) requirement = names("requireGroups({ any })", first.any);
+    else throw new TypeError("requireGroups takes group names, { all: [...] } or { any: [...] }");
+  } else {
+    requirement = names("requireGroups", args);
+  }
+  return function cognitoRequireGroups(req: Request, _res: Response, next: NextFunction): void {
+    settle(next, () => assertGroups(principalOf(req), requirement));
+  };
+}
+
+/**
+ * Refuse (403 `access_denied`) a caller holding none of these roles in the active tenant (the
+ * `<role>` of `tenant:<id>:<role>` groups), and (403 `tenant_missing`) a request acting for no tenant.
+ * Mount after {@link tenantAuth}; without it, 401 `token_missing`.
+ *
+ * @throws TypeError - at setup, for an empty list.
+ * @example
+ * ```ts
+ * app.delete("/projects/:id", requireTenantRole("admin", "owner"), handler);
+ * ```
+ */
+export function requireTenantRole(...roles: string[]): RequestHandler {
+  const required = names("requireTenantRole", roles);
+  return function cognitoRequireTenantRole(req: Request, _res: Response, next: NextFunction): void {
+    settle(next, () => assertTenantRoles(principalOf(req), required));
+  };
+}
+
+/**
+ * Refuse (403 `insufficient_scope`, with `scope="..."` in the challenge) a token lacking any of
+ * these OAuth scopes (access tokens carry them). Every scope listed is required.
+ * Mount after {@link tenantAuth}; without it, 401 `token_missing`.
+ *
+ * @throws TypeError - at setup, for an empty list.
+ * @example
+ * ```ts
+ * app.get("/orders", requireScopes("orders/read"), handler);
+ * ```
+ */
+export function requireScopes(...scopes: string[]): RequestHandler {
+  const required = names("requireScopes", scopes);
+  return function cognitoRequireScopes(req: Request, _res: Response, next: NextFunction): void {
+    settle(next, () => assertScopes(principalOf(req), required));
+  };
+}
+
+/** A value given as is, or computed from the request (possibly asynchronously). */
+export type FromRequest<T> = T | ((req: Request) => T | Promise<T>);
+
+/** Options of {@link authorize}. */
+export interface AuthorizeOptions {
+  /** The action id (`"ReadObject"`), a typed `{ type, id }`, or a function of the request. */
+  action: FromRequest<ActionRef>;
+  /** The resource acted on, usually built from the request: `(req) => ({ type: "Document", id: req.params.id })`. */
+  resource: FromRequest<ResourceRef>;
+  /** Extra `context` for the policies, plain JSON values. */
+  context?: FromRequest<Readonly<Record<string, unknown>>>;
+  /** Extra entities (Cedar JSON entity format) the policies need. */
+  entities?: FromRequest<readonly unknown[]>;
+}
+
+async function valueOf<T>(option: FromRequest<T>, req: Request): Promise<T> {
+  return typeof option === "function" ? await (option as (req: Request) => T | Promise<T>)(req) : option;
+}
+
+/**
+ * Ask a policy engine (an `Authorizer`: Verified Permissions, local Cedar, or your own) whether
+ * `req.tenant` may do `action` on `resource`. A DENY is 403 `access_denied`; an engine that fails
+ * is 503 `authorizer_unavailable`: never an allow. An error thrown by your own `resource`,
+ * `action` or `context` function goes to `next(err)` unchanged.
+ * Mount after {@link tenantAuth}; without it, 401 `token_missing`.
+ *
+ * @example
+ * ```ts
+ * app.get("/documents/:id", authorize(authorizer, {
+ *   action: "ReadDocument",
+ *   resource: (req) => ({ type: "Document", id: String(req.params.id) }),
+ * }), handler);
+ * ```
+ */
+export function authorize(authorizer: Authorizer, options: AuthorizeOptions): RequestHandler {
+  if (typeof authorizer !== "object" || authorizer === null || typeof authorizer.isAuthorized !== "function") {
+    throw new TypeError("authorize(authorizer) needs an object with isAuthorized()");
+  }
+  if (typeof options !== "object" || options === null || options.action === undefined || options.resource === undefined) {
+    throw new TypeError("authorize needs { action, resource }");
+  }
+  return function cognitoAuthorize(req: Request, _res: Response, next: NextFunction): void {
+    settle(next, async () => {
+      const principal = principalOf(req);
+      const request: AuthorizationRequest = {
+        principal,
+        action: await valueOf(options.action, req),
+        resource: await valueOf(options.resource, req),
+        ...(options.context === undefined ? {} : { context: await valueOf(options.context, req) }),
+        ...(options.entities === undefined ? {} : { entities: await valueOf(options.entities, req) }),
+      };
+      await authorizeOrThrow(authorizer, request);
+    });
+  };
+}
+
+/** Options of {@link tenantAuthErrorHandler}. */
+export interface TenantAuthErrorHandlerOptions {
+  /**
+   * Called with each error this handler answers (ours only), e.g. to count refusals. It must not
+   * throw; the handler logs nothing itself.
+   */
+  onError?: (err: TenantAuthError, req: Request) => void;
+}
+
+/**
+ * Error middleware answering `TenantAuthError`s with their status, their headers
+ * (`WWW-Authenticate`, `Retry-After`) and a `{ error, error_description }` JSON body, without
+ * logging a stack per refused request as Express's default handler does. Any other error is
+ * passed on with `next(err)`. Mount it after your routes.
+ *
+ * @example
+ * ```ts
+ * app.use(tenantAuthErrorHandler());
+ * ```
+ */
+export function tenantAuthErrorHandler(options: TenantAuthErrorHandlerOptions = {}): ErrorRequestHandler {
+  const onError = options.onError;
+  return function cognitoTenantAuthErrorHandler(err: unknown, req: Request, res: Response, next: NextFunction): void {
+    if (!isTenantAuthError(err) || res.headersSent) {
+      next(err);
+      return;
+    }
+    if (onError !== undefined) onError(err, req);
+    res.status(err.status).set({ ...err.headers }).json(err.toJSON());
+  };
+}
