@@ -1,0 +1,54 @@
+// The core entry stays light for Lambda cold starts: what `cognito-tenancy` can load is decided
+// statically from esbuild's metafile (deterministic, no timing), and its own size is bounded.
+import { resolve } from "node:path";
+import { build } from "esbuild";
+import { describe, expect, it } from "vitest";
+
+const root = resolve(import.meta.dirname, "../..");
+const FORBIDDEN = [/^@aws-sdk\//, /^@smithy\//, /^@cedar-policy\//, /^jose$/, /^express$/, /^fastify$/, /^@fastify\//, /^@middy\//];
+
+function packageOf(path: string): string | undefined {
+  return /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(path.replaceAll("\\", "/"))?.[1];
+}
+
+async function bundleCore(external: string[]) {
+  return build({
+    entryPoints: [resolve(root, "src/index.ts")],
+    bundle: true,
+    format: "esm",
+    platform: "node",
+    target: "node20",
+    minify: true,
+    external,
+    metafile: true,
+    write: false,
+    outdir: resolve(root, "dist-light-entry-unused"),
+    logLevel: "silent",
+  });
+}
+
+describe("the core entry (cognito-tenancy)", () => {
+  it("bundles no AWS SDK, Cedar, jose, Express, Fastify or Middy code: aws-jwt-verify is its only package", async () => {
+    const result = await bundleCore([]);
+    const inputs = Object.keys(result.metafile.inputs);
+    const packages = [...new Set(inputs.map(packageOf).filter((p): p is string => p !== undefined))].sort();
+    expect(packages.filter((p) => FORBIDDEN.some((re) => re.test(p)))).toEqual([]);
+    expect(packages).toEqual(["aws-jwt-verify"]);
+    // Nothing of ours outside the core: no adapter, authorizer or testing kit.
+    const ours = inputs.filter((i) => i.startsWith("src/"));
+    expect(ours.filter((i) => !i.startsWith("src/core/") && i !== "src/index.ts")).toEqual([]);
+    // Node built-ins only otherwise (no dynamic import of anything else).
+    const externals = Object.values(result.metafile.inputs).flatMap((i) => i.imports.filter((imp) => imp.external).map((imp) => imp.path));
+    expect(externals.filter((p) => !/^(node:)?[a-z_/]+$/.test(p) || FORBIDDEN.some((re) => re.test(p)))).toEqual([]);
+  }, 30_000);
+
+  // Issue 6 sets 15 KB minified for the core's own code. It is about 31 KB today (error messages,
+  // the JWKS cache, tenant strategies, guards, the Cedar entity mapping): see docs/benchmarks.md.
+  // Until that is decided, this guards against growth; the 15 KB goal is the todo below.
+  it("the core's own minified code (aws-jwt-verify excluded) stays within its budget", async () => {
+    const result = await bundleCore(["aws-jwt-verify", "aws-jwt-verify/*"]);
+    const bytes = result.outputFiles[0]!.contents.byteLength;
+    expect(bytes).toBeLessThan(40 * 1024);
+  }, 30_000);
+  it.todo("the core's own minified code is under 15 KB (issue 6 target; missed, see docs/benchmarks.md)");
+});
