@@ -563,3 +563,26 @@ describe("oversized tokens are refused before any parsing", () => {
     await expectRefused(() => auth.resolveTenant(`Bearer ${"a".repeat(5_000_000)}`), "token_invalid", 401, /larger than accepted/);
   });
 });
+
+describe("cross-pool confusion (several pools configured)", () => {
+  it("a token claiming pool A's issuer but signed with pool B's key (same kid) is refused", async () => {
+    const { generateKeyPairSync: gen } = await import("node:crypto");
+    const mk = async (poolId: string) => {
+      const { privateKey } = gen("rsa", { modulusLength: 2048 });
+      const jwk = { ...(privateKey.export({ format: "jwk" }) as Record<string, unknown>), kid: "shared-kid" };
+      const { createTestIssuer } = await import("../../src/testing/index.js");
+      return { issuer: await createTestIssuer({ userPoolId: poolId, privateJwk: jwk }), key: privateKey };
+    };
+    const a = await mk("us-east-1_PoolA");
+    const b = await mk("us-east-1_PoolB");
+    const both = createTenantAuth({ userPools: [a.issuer.userPool, b.issuer.userPool], tenants: { from: "userPool", tenants: { "us-east-1_PoolA": "acme", "us-east-1_PoolB": "globex" } } });
+    expect((await both.resolveTenant(await a.issuer.idToken())).tenantId).toBe("acme");
+    expect((await both.resolveTenant(await b.issuer.idToken())).tenantId).toBe("globex");
+    // B's key, A's issuer: verified against A's keys, refused.
+    const forged = await b.issuer.sign({ ...decodeSegment(await a.issuer.idToken(), 1) }, { signWith: b.key });
+    await invalid(forged, both);
+    // A's token relabelled with B's issuer (tampering): refused.
+    const token = await a.issuer.idToken();
+    await invalid(withSegment(token, 1, json64({ ...decodeSegment(token, 1), iss: b.issuer.issuer })), both);
+  });
+});
