@@ -12,7 +12,7 @@ const ansi = (open: number, close: number) => (s: string) => `\u001b[${open}m${s
 const plain = (s: string) => s;
 
 /** Colours only on a terminal, and never with NO_COLOR set (https://no-color.org). */
-export function styleFor(stream: NodeJS.WriteStream): Style {
+export function styleFor(stream: { isTTY?: boolean }): Style {
   const color = stream.isTTY === true && !process.env["NO_COLOR"] && process.env["TERM"] !== "dumb";
   return color
     ? { bold: ansi(1, 22), dim: ansi(2, 22), green: ansi(32, 39), red: ansi(31, 39), yellow: ansi(33, 39) }
