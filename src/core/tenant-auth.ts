@@ -31,7 +31,7 @@ export interface TenantAuthOptions {
   cache?: false | { maxEntries?: number };
   /** JWKS fetching: timeout, refetch limits, plain-http opt-in. */
   jwks?: JwksOptions;
-  /** Longest token accepted, refused before any parsing; default 65536 characters. */
+  /** Longest token accepted, refused before any parsing; default 98304 characters (96 KiB). */
   maxTokenLength?: number;
 }
 

@@ -45,7 +45,7 @@ export interface VerifierOptions {
   jwks?: JwksOptions;
   /** Seconds of leeway on `exp` and `nbf`; default 0. */
   clockToleranceSeconds?: number;
-  /** Longest token accepted, refused before any parsing; default 65536 characters. */
+  /** Longest token accepted, refused before any parsing; default 98304 characters (96 KiB). */
   maxTokenLength?: number;
 }
 
@@ -66,8 +66,11 @@ export interface VerifiedToken {
   readonly jwk: JwkWithKid;
 }
 
-/** Default largest token: room for 100 groups of 128 characters, their role ARNs and the rest. */
-export const DEFAULT_MAX_TOKEN_LENGTH = 65_536;
+/**
+ * Default largest token, 96 KiB: room for the largest real Cognito token, a user in 100 groups
+ * whose names are 128 four-byte characters each, with their role ARNs (about 77,000 characters).
+ */
+export const DEFAULT_MAX_TOKEN_LENGTH = 98_304;
 
 const AWS_POOL_ID = /^(?<region>(\w+-)?\w+-\w+-\d+)_\w+$/;
 const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;

@@ -5,7 +5,7 @@
  */
 import { createHmac, createPublicKey, generateKeyPairSync, sign as cryptoSign } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { createTenantAuth, principalFromClaims } from "../../src/index.js";
+import { DEFAULT_MAX_TOKEN_LENGTH, createTenantAuth, principalFromClaims } from "../../src/index.js";
 import type { TenantAuth } from "../../src/index.js";
 import { startJwksServer } from "../../src/testing/index.js";
 import type { JwksServer } from "../../src/testing/index.js";
@@ -531,8 +531,9 @@ describe("claims of the wrong type", () => {
 });
 
 describe("oversized tokens are refused before any parsing", () => {
-  it("refuses maxTokenLength + 1 characters of garbage with the size message (default 65536)", async () => {
-    const garbage = "!".repeat(65_537);
+  it("refuses maxTokenLength + 1 characters of garbage with the size message (default 96 KiB)", async () => {
+    expect(DEFAULT_MAX_TOKEN_LENGTH).toBe(98_304);
+    const garbage = "!".repeat(DEFAULT_MAX_TOKEN_LENGTH + 1);
     await expectRefused(() => auth.resolveTenant(garbage), "token_invalid", 401, /larger than accepted/);
     // One character shorter, the same garbage fails the next check instead: the size check came first.
     await expectRefused(() => auth.resolveTenant(garbage.slice(1)), "token_invalid", 401, /not a JWS in compact form/);
@@ -555,9 +556,18 @@ describe("oversized tokens are refused before any parsing", () => {
     const groups = Array.from({ length: 100 }, (_, i) => `tenant:t${String(i).padStart(3, "0")}:${"r".repeat(128 - 12)}`);
     const roles = Array.from({ length: 100 }, (_, i) => `arn:aws:iam::123456789012:role/tenant-${i}-${"r".repeat(40)}`);
     const token = rs.signJson(rs.claims({ "cognito:groups": groups, "cognito:roles": roles, "cognito:preferred_role": roles[0] }));
-    expect(token.length).toBeLessThan(65_536);
+    expect(token.length).toBeLessThan(DEFAULT_MAX_TOKEN_LENGTH);
     const p = await auth.resolveTenant(token, { tenantHint: "t042" });
     expect(p.tenantId).toBe("t042");
+  });
+  it("so does one whose 100 group names are 128 four-byte characters each", async () => {
+    const groups = Array.from({ length: 100 }, (_, i) => `tenant:t${String(i).padStart(3, "0")}:${"\u{1F600}".repeat(128 - 12)}`);
+    expect([...groups[0]!].length).toBe(128);
+    const roles = Array.from({ length: 100 }, (_, i) => `arn:aws:iam::123456789012:role/tenant-${i}-${"r".repeat(40)}`);
+    const token = rs.signJson(rs.claims({ "cognito:groups": groups, "cognito:roles": roles, "cognito:preferred_role": roles[0] }));
+    expect(token.length).toBeGreaterThan(65_536);
+    expect(token.length).toBeLessThan(DEFAULT_MAX_TOKEN_LENGTH);
+    expect((await auth.resolveTenant(token, { tenantHint: "t007" })).tenantId).toBe("t007");
   });
   it("refuses a huge Authorization header value quickly and typed", async () => {
     await expectRefused(() => auth.resolveTenant(`Bearer ${"a".repeat(5_000_000)}`), "token_invalid", 401, /larger than accepted/);
