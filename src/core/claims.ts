@@ -22,18 +22,30 @@ export interface IamRole {
 
 /** Everything a Cognito token says about its caller, typed and checked; tenancy comes later. */
 export interface NormalizedClaims {
+  /** `sub`: the user's stable id in the pool. */
   readonly sub: string;
+  /** `cognito:username` (ID token) or `username` (access token); `sub` when absent. */
   readonly username: string;
+  /** The pool the token was verified against. */
   readonly userPoolId: string;
+  /** `iss`, exactly as verified. */
   readonly issuer: string;
+  /** `aud` (ID token) or `client_id` (access token). */
   readonly clientId: string | undefined;
   readonly tokenUse: TokenUse;
+  /** `cognito:groups`, every group, tenant or not. */
   readonly groups: readonly string[];
+  /** `cognito:roles`, parsed (ID tokens only). */
   readonly roles: readonly IamRole[];
+  /** `cognito:preferred_role`, parsed (ID tokens only; Cognito omits it when precedence ties). */
   readonly preferredRole: IamRole | undefined;
+  /** `scope`, split (access tokens). */
   readonly scopes: readonly string[];
+  /** `iat`. */
   readonly issuedAt: Date | undefined;
+  /** `exp`. */
   readonly expiresAt: Date;
+  /** The verified payload, frozen. */
   readonly claims: JwtClaims;
 }
 

@@ -1,43 +1,19 @@
-import type { IamRole, JwtClaims, NormalizedClaims, TokenUse } from "./claims.js";
+import type { NormalizedClaims } from "./claims.js";
 import { normalizeClaims } from "./claims.js";
 import type { TenantMembership, TenantResolver, TenantStrategy } from "./tenancy.js";
 import { compileTenantStrategy, normalizeTenantHint } from "./tenancy.js";
 
 /**
- * Who is calling and which tenant they act for. Frozen plain data: safe to share, log
- * (it holds no token) and `JSON.stringify`.
+ * Who is calling and which tenant they act for: the normalized claims plus the tenancy.
+ * Frozen plain data: safe to share, log (it holds no token) and `JSON.stringify`.
  */
-export interface TenantPrincipal {
-  /** `sub`: the user's stable id in the pool. */
-  readonly sub: string;
-  /** `cognito:username` (ID token) or `username` (access token); `sub` when absent. */
-  readonly username: string;
-  readonly userPoolId: string;
-  /** `iss`, exactly as verified. */
-  readonly issuer: string;
-  /** `aud` (ID token) or `client_id` (access token). */
-  readonly clientId: string | undefined;
-  readonly tokenUse: TokenUse;
-  /** `cognito:groups`, every group, tenant or not. */
-  readonly groups: readonly string[];
-  /** `cognito:roles`, parsed (ID tokens only). */
-  readonly roles: readonly IamRole[];
-  /** `cognito:preferred_role`, parsed (ID tokens only; Cognito omits it when precedence ties). */
-  readonly preferredRole: IamRole | undefined;
-  /** `scope`, split (access tokens). */
-  readonly scopes: readonly string[];
+export interface TenantPrincipal extends NormalizedClaims {
   /** The active tenant; `undefined` only with `requireTenant: false`. */
   readonly tenantId: string | undefined;
   /** The user's roles in the active tenant. */
   readonly tenantRoles: readonly string[];
   /** Every tenant the user belongs to. */
   readonly tenants: readonly TenantMembership[];
-  /** The verified payload, frozen. */
-  readonly claims: JwtClaims;
-  /** `iat`. */
-  readonly issuedAt: Date | undefined;
-  /** `exp`. */
-  readonly expiresAt: Date;
 }
 
 const EMPTY: readonly never[] = Object.freeze([]);
