@@ -1,11 +1,13 @@
 // `npm run demo` is the README's second command and an end-to-end check: run it in both modes as a
 // user would, and check that its own expectations can fail.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { Writable } from "node:stream";
 import { describe, expect, it } from "vitest";
 import type { Case } from "../../demo/cases.js";
 import { CASES } from "../../demo/cases.js";
 import { runDemo } from "../../demo/demo.js";
-import { SPAWN_TIMEOUT, runScript } from "./run-script.js";
+import { SPAWN_TIMEOUT, root, runScript } from "./run-script.js";
 
 /** The rows of the request table: the lines between its rule and the blank line after it. */
 function tableRows(stdout: string): string[][] {
@@ -47,6 +49,11 @@ describe("npm run demo", () => {
     expect(run.code, run.stdout + run.stderr).toBe(0);
     checkTable(run.stdout);
     expect(run.stdout).toMatch(/engine\s+local Cedar/);
+    // The README shows this table: it must be what the demo prints.
+    const readme = readFileSync(join(root, "README.md"), "utf8");
+    const shown = /```text\n(case [\s\S]*?)\n```/.exec(readme)?.[1];
+    expect(shown, "README.md shows the demo's table").toBeDefined();
+    expect(run.stdout).toContain(shown);
     const decided = CASES.filter((c) => !/^(token|tenant)_/.test(c.expect.reason)).length;
     expect(run.stdout).toContain(`; ${decided} policy decisions by local Cedar, in process`);
   }, SPAWN_TIMEOUT);
