@@ -189,11 +189,12 @@ async function main(): Promise<void> {
     const bareOf = (id: string) => (id.startsWith("express") ? "expressBare" : "fastifyBare");
     out.push(
       table(
-        ["server", "req/s", "vs bare", "p99 ms", "non-2xx/errors"],
+        ["server", "req/s", "vs bare", "median / median bare", "p99 ms", "non-2xx/errors"],
         HTTP_PEERS.map((p) => [
           p.label,
           fmtInt(median(rps(p.id))),
           fmtX(pairedRatio(rps(p.id), rps(bareOf(p.id)))),
+          fmtX(median(rps(p.id)) / median(rps(bareOf(p.id)))),
           median(h.p99Ms.get(p.id)!).toFixed(1),
           String(h.failures.get(p.id)),
         ]),
