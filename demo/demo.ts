@@ -8,7 +8,6 @@ import type { AddressInfo } from "node:net";
 import { once } from "node:events";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { VerifiedPermissionsClient } from "@aws-sdk/client-verifiedpermissions";
 import type { Authorizer, Decision } from "cognito-tenancy";
 import { createTenantAuth } from "cognito-tenancy";
 import { createCedarAuthorizer } from "cognito-tenancy/cedar";
@@ -60,8 +59,10 @@ export async function runDemo(options: DemoOptions = {}): Promise<boolean> {
 
     // Requests are sent one at a time, so the last decision seen is the current request's.
     let seen: Seen | undefined;
+    let decisions = 0;
     const authorizer = observed(engine.authorizer, (decision, tenantId) => {
       seen = { decision, tenantId };
+      decisions++;
     });
     const server = createServer(createDemoApi(auth, authorizer));
     const api = await listen(server);
@@ -115,7 +116,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<boolean> {
       failures === 0
         ? style.green(`all ${cases.length} requests as expected`)
         : style.red(`${failures} of ${cases.length} requests NOT as expected`);
-    out.write(`${verdict}; engine: ${engine.summary()}\n`);
+    out.write(`${verdict}; ${decisions} policy decisions by ${engine.summary(decisions)}\n`);
     return failures === 0;
   } finally {
     // Last started, first closed. A server that fails to close is an error, not a shrug.
@@ -151,7 +152,8 @@ function describe(status: number, body: { tenant?: string; error?: string }, see
 interface Engine {
   readonly authorizer: Authorizer;
   readonly description: string;
-  readonly summary: () => string;
+  /** Who made `decisions` decisions, and how. */
+  readonly summary: (decisions: number) => string;
   readonly close: () => Promise<void>;
 }
 
@@ -173,6 +175,8 @@ async function startEngine(name: EngineName): Promise<Engine> {
   process.env["AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED"] ??= "true";
   const emulator = await startVerifiedPermissionsEmulator({ policies, schema, namespace: "TenancyDemo" });
   // The real SDK client, pointed at the emulator; against the service, drop endpoint and credentials.
+  // (Imported here: the default, local Cedar, needs no AWS SDK.)
+  const { VerifiedPermissionsClient } = await import("@aws-sdk/client-verifiedpermissions");
   const client = new VerifiedPermissionsClient({
     endpoint: emulator.endpoint,
     region: "us-east-1",
@@ -190,9 +194,10 @@ async function startEngine(name: EngineName): Promise<Engine> {
   return {
     authorizer,
     description: `Amazon Verified Permissions API: @aws-sdk/client-verifiedpermissions -> emulator at ${emulator.endpoint} (policy store ${emulator.policyStoreId})`,
-    summary: () => {
-      const calls = Object.entries(emulator.calls).filter(([, n]) => n > 0).map(([op, n]) => `${n} ${op} call${n === 1 ? "" : "s"}`);
-      return `Verified Permissions (emulator), ${calls.join(", ") || "no calls"}`;
+    summary: (decisions) => {
+      const calls = Object.entries(emulator.calls).filter(([, n]) => n > 0).map(([op, n]) => `${n} ${op}`);
+      const cached = decisions - emulator.decisionCount;
+      return `Verified Permissions (emulator): ${calls.join(", ") || "no calls"}${cached > 0 ? `, ${cached} from the authorizer's decision cache` : ""}`;
     },
     close: async () => {
       client.destroy();
