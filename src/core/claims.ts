@@ -125,8 +125,17 @@ function numericDate(claims: JwtClaims, name: string, required: boolean): Date |
   return new Date(value * 1000);
 }
 
+// A pool has a few roles (one per group) that every token repeats: parse each ARN once.
+// Bounded, and emptied when full; a hit is the same string, so the same parse.
+const parsedRoles = new Map<string, IamRole | undefined>();
+
 function parseRole(arn: string, claim: string): IamRole {
-  const role = parseIamRoleArn(arn);
+  let role = parsedRoles.get(arn);
+  if (role === undefined) {
+    role = parseIamRoleArn(arn);
+    if (parsedRoles.size >= 1024) parsedRoles.clear();
+    if (role !== undefined) parsedRoles.set(arn, role);
+  }
   if (!role) throw invalid(`The ${claim} claim holds a value that is not an IAM role ARN`);
   return role;
 }

@@ -66,8 +66,10 @@ interface CacheEntry {
   readonly jwk: JwkWithKid;
   readonly identity: NormalizedClaims;
   readonly memberships: readonly TenantMembership[];
-  /** Principal per tenant hint ("" = none). Only hints that name a membership get in, so it stays small. */
-  readonly byHint: Map<string, TenantPrincipal>;
+  /** The principal without a hint, once built. */
+  principal: TenantPrincipal | undefined;
+  /** Principals per tenant hint, made on the first hint. Only hints that name a membership get in. */
+  byHint: Map<string, TenantPrincipal> | undefined;
 }
 
 // Cache key: the token's last characters, which are its signature's (192 bits of it). Hashing a
@@ -114,14 +116,18 @@ export function createTenantAuth(options: TenantAuthOptions): TenantAuth {
   const jwks = verifier.jwks;
 
   function principalFor(entry: CacheEntry, hint: string | undefined): TenantPrincipal {
-    const key = hint ?? "";
-    let principal = entry.byHint.get(key);
+    if (hint === undefined) return (entry.principal ??= build(entry, undefined));
+    let principal = entry.byHint?.get(hint);
     if (principal === undefined) {
-      const active = resolver.select(entry.memberships, entry.identity, hint, requireTenant);
-      principal = buildPrincipal(entry.identity, entry.memberships, active);
-      entry.byHint.set(key, principal);
+      principal = build(entry, hint);
+      (entry.byHint ??= new Map()).set(hint, principal);
     }
     return principal;
+  }
+
+  function build(entry: CacheEntry, hint: string | undefined): TenantPrincipal {
+    const active = resolver.select(entry.memberships, entry.identity, hint, requireTenant);
+    return buildPrincipal(entry.identity, entry.memberships, active);
   }
 
   /** The entry for `value` (a token, or `Bearer <token>`) if it may still be served. */
@@ -159,7 +165,8 @@ export function createTenantAuth(options: TenantAuthOptions): TenantAuth {
       jwk: verified.jwk,
       identity,
       memberships,
-      byHint: new Map(),
+      principal: undefined,
+      byHint: undefined,
     };
     if (cache !== undefined && entry.expiresAtMs > Date.now()) cache.set(cacheKey(token), entry);
     return principalFor(entry, hint);
@@ -184,7 +191,8 @@ export function createTenantAuth(options: TenantAuthOptions): TenantAuth {
       let verified: VerifiedToken | Promise<VerifiedToken>;
       try {
         hint = normalizeTenantHint(resolveOptions?.tenantHint);
-        if (cache !== undefined) {
+        // The fast path above already missed for a raw token; only "bearer <token>" forms are new.
+        if (cache !== undefined && token !== tokenOrHeader) {
           const entry = lookup(token);
           if (entry !== undefined) return principalFor(entry, hint);
         }
