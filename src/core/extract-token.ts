@@ -13,23 +13,11 @@ const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
  * Well-formedness of the JWT itself is checked by the verifier, not here.
  */
 export function extractToken(value: string | readonly string[] | null | undefined): string {
-  const taken = takeToken(value);
-  if (taken.owesCheck) assertB64Token(taken.token);
-  return taken.token;
-}
-
-/**
- * @internal extractToken in two steps, for resolveTenant's hot path: every check but the last
- * (the bearer token is a b64token), which `owesCheck` says is still due. A token that verifies is
- * a compact JWS and so a b64token; resolveTenant runs the check only when something fails, and
- * throws its error first, so the outcome is the one extractToken gives.
- */
-export function takeToken(value: string | readonly string[] | null | undefined): { token: string; owesCheck: boolean } {
   if (value === undefined || value === null) throw missing();
   if (typeof value !== "string") {
     if (Array.isArray(value)) {
       if (value.length === 0) throw missing();
-      if (value.length === 1) return takeToken(value[0] as string);
+      if (value.length === 1) return extractToken(value[0] as string);
       throw new TenantAuthError("invalid_request", "Several Authorization header values were sent");
     }
     throw new TenantAuthError("invalid_request", "The Authorization header is not a string");
@@ -42,18 +30,25 @@ export function takeToken(value: string | readonly string[] | null | undefined):
     if (trimmed.toLowerCase() === "bearer") {
       throw new TenantAuthError("invalid_request", "The Bearer scheme was sent without a token");
     }
-    return { token: trimmed, owesCheck: false };
+    return trimmed;
   }
   const scheme = trimmed.slice(0, space);
   if (scheme.toLowerCase() !== "bearer") throw missing();
-  return { token: trimmed.slice(space).trim(), owesCheck: true };
-}
-
-/** @internal The last check of extractToken: exactly one b64token after the scheme. */
-export function assertB64Token(token: string): void {
+  const token = trimmed.slice(space).trim();
   if (!B64TOKEN.test(token)) {
     throw new TenantAuthError("invalid_request", "The Authorization header must carry exactly one bearer token");
   }
+  return token;
+}
+
+/**
+ * @internal The token `value` most likely carries, found without scanning it: what follows
+ * `"Bearer "`, or `value` itself. Only a token that then verifies may be used without
+ * {@link extractToken}: a verified token is a compact JWS, and for `"Bearer <jws>"` or a bare
+ * `<jws>` extractToken returns exactly that JWS.
+ */
+export function likelyToken(value: string): string {
+  return value.startsWith("Bearer ") ? value.slice(7) : value;
 }
 
 function missing(): TenantAuthError {

@@ -2,7 +2,7 @@ import type { JwkWithKid } from "aws-jwt-verify/jwk";
 import { BoundedCache } from "./cache.js";
 import type { NormalizedClaims } from "./claims.js";
 import { normalizeClaims } from "./claims.js";
-import { assertB64Token, takeToken } from "./extract-token.js";
+import { extractToken, likelyToken } from "./extract-token.js";
 import type { JwksOptions } from "./jwks.js";
 import type { TenantPrincipal } from "./principal.js";
 import { buildPrincipal } from "./principal.js";
@@ -181,27 +181,39 @@ export function createTenantAuth(options: TenantAuthOptions): TenantAuth {
         const entry = lookup(tokenOrHeader);
         if (entry !== undefined) return principalFor(entry, normalizeTenantHint(resolveOptions?.tenantHint));
       }
-      // extractToken, with its last check (a b64token: a regex over the whole token) run only
-      // on failure. A token in the cache, or one that verifies, is a compact JWS and passes it;
-      // one that fails it fails verify() synchronously. Run before any other error is thrown,
-      // the check gives the outcome extractToken would have.
-      const taken = takeToken(tokenOrHeader);
-      const token = taken.token;
+      // The outcome must be the one of: extractToken (its errors first), then the hint (its
+      // errors next), then verification. The common cases skip the extractor's scan of the whole
+      // token: the likely token is verified first, and the extractor runs only when something fails.
       let hint: string | undefined;
-      let verified: VerifiedToken | Promise<VerifiedToken>;
       try {
         hint = normalizeTenantHint(resolveOptions?.tenantHint);
-        // The fast path above already missed for a raw token; only "bearer <token>" forms are new.
-        if (cache !== undefined && token !== tokenOrHeader) {
-          const entry = lookup(token);
-          if (entry !== undefined) return principalFor(entry, hint);
-        }
-        verified = verifier.verify(token);
       } catch (err) {
-        if (taken.owesCheck) assertB64Token(token);
+        extractToken(tokenOrHeader);
         throw err;
       }
-      return finish(token, "then" in verified ? await verified : verified, hint);
+      let token: string;
+      if (typeof tokenOrHeader === "string") {
+        token = likelyToken(tokenOrHeader);
+      } else {
+        token = extractToken(tokenOrHeader);
+        const entry = cache === undefined ? undefined : lookup(token);
+        if (entry !== undefined) return principalFor(entry, hint);
+      }
+      let verified: VerifiedToken;
+      try {
+        const pending = verifier.verify(token);
+        verified = "then" in pending ? await pending : pending;
+      } catch (err) {
+        const extracted = extractToken(tokenOrHeader);
+        if (extracted === token) throw err;
+        // A form the likely token missed ("bearer  <jws> ", " <jws>"): the cache first.
+        token = extracted;
+        const entry = cache === undefined ? undefined : lookup(token);
+        if (entry !== undefined) return principalFor(entry, hint);
+        const pending = verifier.verify(token);
+        verified = "then" in pending ? await pending : pending;
+      }
+      return finish(token, verified, hint);
     },
     hydrate: () => verifier.hydrate(),
     clearCache: () => cache?.clear(),

@@ -322,3 +322,28 @@ describe("JWKS over HTTP on loopback", () => {
 async function claimsOf(token: string): Promise<Record<string, unknown>> {
   return JSON.parse(Buffer.from(token.split(".")[1]!, "base64url").toString("utf8")) as Record<string, unknown>;
 }
+
+describe("which refusal wins when several things are wrong", () => {
+  // The order is: the Authorization header, then the tenant hint, then the token itself.
+  it("a malformed header beats a malformed hint, which beats a bad token", async () => {
+    const a = auth();
+    const good = await issuer.idToken();
+    const forged = await issuer.idToken({ signWith: "foreign" });
+    const badHint = { tenantHint: ["a", "b"] as never };
+    expect((await refusal(a.resolveTenant(`Bearer ${forged} extra`, badHint))).code).toBe("invalid_request");
+    expect((await refusal(a.resolveTenant(`Basic ${forged}`, badHint))).code).toBe("token_missing");
+    expect((await refusal(a.resolveTenant(`Bearer ${forged}`, badHint))).message).toMatch(/tenant hint/);
+    expect((await refusal(a.resolveTenant(`Bearer ${good}`, badHint))).message).toMatch(/tenant hint/);
+    expect((await refusal(a.resolveTenant(`Bearer ${forged}`))).code).toBe("token_invalid");
+  });
+
+  it("every accepted header form of a new token verifies it (not only 'Bearer <jwt>')", async () => {
+    const forms = (t: string): (string | string[])[] => [t, ` ${t}`, `bearer ${t}`, `BEARER   ${t}  `, [`Bearer ${t}`]];
+    for (const value of forms(await issuer.idToken({ sub: "form-user" }))) {
+      expect((await auth({ cache: false }).resolveTenant(value)).sub).toBe("form-user");
+    }
+    for (const value of forms(await issuer.idToken({ signWith: "foreign" }))) {
+      expect((await refusal(auth({ cache: false }).resolveTenant(value))).code).toBe("token_invalid");
+    }
+  });
+});
