@@ -25,7 +25,7 @@ describe("fixture tokens", () => {
     expect(p.tenantId).toBe(tenant);
     expect(p.username).toBe(username);
     expect(p.tokenUse).toBe(tokenUse);
-    expect(p.userPoolId).toBe("us-east-1_TESTONLY");
+    expect(p.userPoolId).toBe("us-east-1_TestPool");
     expect(p.clientId).toBe("fixture-test-client");
   });
 
@@ -89,5 +89,37 @@ describe("fixture tokens", () => {
     const err = await refusal(auth.resolveTenant(fixtureToken("alice-tampered-to-globex.id")));
     expect([err.code, err.status]).toEqual(["token_invalid", 401]);
     expect(err.message).toMatch(/signature/);
+  });
+});
+
+describe("fixture tokens against the scenario's Cedar policies", () => {
+  it("each tenant reads its own bucket and no other; dave only the bucket of the tenant he acts for", async () => {
+    const { readFileSync } = await import("node:fs");
+    const { createCedarAuthorizer } = await import("../src/authorizers/cedar.js");
+    const authorizer = createCedarAuthorizer({
+      namespace: "TenancyDemo",
+      policies: readFileSync(new URL("../fixtures/policies/tenancy-demo.cedar", import.meta.url), "utf8"),
+      schema: readFileSync(new URL("../fixtures/policies/tenancy-demo.cedarschema", import.meta.url), "utf8"),
+      tenantEntityType: "Tenant",
+    });
+    await authorizer.ready();
+    const read = async (name: Parameters<typeof fixtureToken>[0], bucket: string, tenantHint?: string) => {
+      const principal = await auth.resolveTenant(fixtureToken(name), { tenantHint });
+      const tenant = bucket.replace(/-assets$/, "");
+      const decision = await authorizer.isAuthorized({
+        principal,
+        action: "ReadObject",
+        resource: { type: "Object", id: `${bucket}/report.pdf`, parents: [{ type: "Bucket", id: bucket }, { type: "Tenant", id: tenant }] },
+      });
+      return decision.decision;
+    };
+    expect(await read("alice-acme.id", "acme-assets")).toBe("ALLOW");
+    expect(await read("bob-globex.id", "globex-assets")).toBe("ALLOW");
+    expect(await read("carol-initech.id", "initech-assets")).toBe("ALLOW");
+    expect(await read("alice-acme.id", "globex-assets")).toBe("DENY");
+    expect(await read("bob-globex.id", "initech-assets")).toBe("DENY");
+    expect(await read("dave-acme-globex.id", "acme-assets", "acme")).toBe("ALLOW");
+    expect(await read("dave-acme-globex.id", "globex-assets", "acme")).toBe("DENY");
+    expect(await read("dave-acme-globex.id", "globex-assets", "globex")).toBe("ALLOW");
   });
 });
