@@ -33,7 +33,7 @@ export { principalFromClaims, buildPrincipal } from "./core/principal.js";
 export type { TenantPrincipal, PrincipalFromClaimsOptions } from "./core/principal.js";
 export type { Authorizer, AuthorizationRequest, Decision, ActionRef, ResourceRef } from "./core/authorizer.js";
 export { assertGroups, assertTenantRoles, assertScopes, authorizeOrThrow } from "./core/guards.js";
-export type { GroupRequirement } from "./core/guards.js";
+export type { GroupRequirement, DecisionListener } from "./core/guards.js";
 export {
   toCedarEntities,
   toCedarRequest,

@@ -27,7 +27,7 @@
  * @packageDocumentation
  */
 import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from "express";
-import type { ActionRef, AuthorizationRequest, Authorizer, ResourceRef } from "../core/authorizer.js";
+import type { ActionRef, AuthorizationRequest, Authorizer, Decision, ResourceRef } from "../core/authorizer.js";
 import { TenantAuthError, isTenantAuthError } from "../core/errors.js";
 import { extractToken } from "../core/extract-token.js";
 import { assertGroups, assertScopes, assertTenantRoles, authorizeOrThrow } from "../core/guards.js";
@@ -277,6 +277,11 @@ export interface AuthorizeOptions {
   context?: FromRequest<Readonly<Record<string, unknown>>>;
   /** Extra entities (Cedar JSON entity format) the policies need. */
   entities?: FromRequest<readonly unknown[]>;
+  /**
+   * Called with every ALLOW or DENY (and its determining policies) before the request goes on or
+   * is refused, e.g. for an audit log. Not called when the engine cannot answer. Must not throw.
+   */
+  onDecision?: (decision: Decision, req: Request) => void;
 }
 
 async function valueOf<T>(option: FromRequest<T>, req: Request): Promise<T> {
@@ -315,7 +320,8 @@ export function authorize(authorizer: Authorizer, options: AuthorizeOptions): Re
         ...(options.context === undefined ? {} : { context: await valueOf(options.context, req) }),
         ...(options.entities === undefined ? {} : { entities: await valueOf(options.entities, req) }),
       };
-      await authorizeOrThrow(authorizer, request);
+      const onDecision = options.onDecision;
+      await authorizeOrThrow(authorizer, request, onDecision === undefined ? undefined : (decision) => onDecision(decision, req));
     });
   };
 }

@@ -13,7 +13,7 @@
  * @packageDocumentation
  */
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest, RouteOptions } from "fastify";
-import type { ActionRef, Authorizer, ResourceRef } from "../core/authorizer.js";
+import type { ActionRef, Authorizer, Decision, ResourceRef } from "../core/authorizer.js";
 import { TenantAuthError } from "../core/errors.js";
 import type { GroupRequirement } from "../core/guards.js";
 import { assertGroups, assertScopes, assertTenantRoles, authorizeOrThrow } from "../core/guards.js";
@@ -31,6 +31,11 @@ export interface TenantAuthPluginOptions {
    * authorization when the plugin has none is refused at registration with a `TypeError`.
    */
   authorizer?: Authorizer;
+  /**
+   * Called with every ALLOW or DENY the authorizer gives a route (with its determining policies)
+   * before the request goes on or is refused, e.g. for an audit log. Must not throw.
+   */
+  onDecision?: (decision: Decision, request: FastifyRequest) => void;
   /** Request header naming the tenant the caller acts for; default `x-tenant-id`. */
   tenantHeader?: string;
   /**
@@ -191,12 +196,17 @@ const plugin: FastifyPluginAsync<TenantAuthPluginOptions> = async function cogni
       throw new TenantAuthError("authorizer_unavailable", "The route asks for authorization but no authorizer is configured");
     }
     const { action, resource, context } = setting.authorize;
-    await authorizeOrThrow(authorizer, {
-      principal,
-      action: typeof action === "function" ? action(request) : action,
-      resource: typeof resource === "function" ? await resource(request) : resource,
-      ...(context === undefined ? {} : { context: await context(request) }),
-    });
+    const onDecision = options.onDecision;
+    await authorizeOrThrow(
+      authorizer,
+      {
+        principal,
+        action: typeof action === "function" ? action(request) : action,
+        resource: typeof resource === "function" ? await resource(request) : resource,
+        ...(context === undefined ? {} : { context: await context(request) }),
+      },
+      onDecision === undefined ? undefined : (decision) => onDecision(decision, request),
+    );
   });
 };
 

@@ -37,10 +37,17 @@ export function assertScopes(principal: TenantPrincipal, scopes: readonly string
 }
 
 /**
+ * Called with every answer a policy engine gives (ALLOW or DENY, with the determining policies),
+ * before the request is let through or refused: the place for an audit log. Not called when the
+ * engine could not answer. It must not throw; if it does, the error goes to the caller as is.
+ */
+export type DecisionListener = (decision: Decision, request: AuthorizationRequest) => void;
+
+/**
  * Ask an {@link Authorizer} and refuse unless it answers ALLOW: a DENY is 403 `access_denied`;
  * an engine that throws or answers nonsense is 503 `authorizer_unavailable`. Never an allow by default.
  */
-export async function authorizeOrThrow(authorizer: Authorizer, request: AuthorizationRequest): Promise<Decision> {
+export async function authorizeOrThrow(authorizer: Authorizer, request: AuthorizationRequest, onDecision?: DecisionListener): Promise<Decision> {
   let decision: Decision;
   try {
     decision = await authorizer.isAuthorized(request);
@@ -48,6 +55,7 @@ export async function authorizeOrThrow(authorizer: Authorizer, request: Authoriz
     if (isTenantAuthError(err)) throw err;
     throw new TenantAuthError("authorizer_unavailable", "The policy engine could not be reached", { cause: err });
   }
+  if (onDecision !== undefined && (decision?.decision === "ALLOW" || decision?.decision === "DENY")) onDecision(decision, request);
   if (decision?.allowed === true && decision.decision === "ALLOW") return decision;
   throw new TenantAuthError("access_denied", "The policy does not allow this request");
 }

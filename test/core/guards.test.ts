@@ -67,4 +67,16 @@ describe("authorizeOrThrow", () => {
     expect([err.code, err.status]).toEqual(["authorizer_unavailable", 503]);
     expect((err.cause as Error).message).toBe("connect ECONNREFUSED");
   });
+
+  it("tells onDecision every ALLOW and DENY, and nothing when the engine could not answer", async () => {
+    const seen: string[] = [];
+    const listen = (d: { decision: string; determiningPolicies: readonly string[] }) => seen.push(`${d.decision}:${d.determiningPolicies.join(",")}`);
+    await authorizeOrThrow(answering({ allowed: true, decision: "ALLOW", determiningPolicies: ["p1"], errors: [] }), request(), listen);
+    await refusal(authorizeOrThrow(answering({ allowed: false, decision: "DENY", determiningPolicies: ["f1"], errors: [] }), request(), listen));
+    await refusal(authorizeOrThrow(answering(undefined), request(), listen));
+    const broken: Authorizer = { isAuthorized: () => Promise.reject(new Error("down")) };
+    await refusal(authorizeOrThrow(broken, request(), listen));
+    expect(seen).toEqual(["ALLOW:p1", "DENY:f1"]);
+  });
 });
+

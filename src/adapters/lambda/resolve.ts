@@ -1,4 +1,4 @@
-import type { ActionRef, Authorizer, ResourceRef } from "../../core/authorizer.js";
+import type { ActionRef, Authorizer, Decision, ResourceRef } from "../../core/authorizer.js";
 import { TenantAuthError } from "../../core/errors.js";
 import { extractToken } from "../../core/extract-token.js";
 import type { GroupRequirement } from "../../core/guards.js";
@@ -40,6 +40,11 @@ export interface EventAuthOptions<E> {
   resource?: FromEvent<E, ResourceRef>;
   /** Extra `context` for the policies. */
   authorizationContext?: FromEvent<E, Readonly<Record<string, unknown>>>;
+  /**
+   * Called with every ALLOW or DENY the authorizer gives (with its determining policies) before
+   * the handler runs or the request is refused, e.g. for an audit log. Must not throw.
+   */
+  onDecision?: (decision: Decision, event: E) => void;
 }
 
 /** Configuration mistakes throw at creation, not on the first request. */
@@ -82,12 +87,17 @@ export function runGuards(principal: TenantPrincipal, options: Pick<EventAuthOpt
 export async function runAuthorizer<E>(event: E, principal: TenantPrincipal, options: EventAuthOptions<E>): Promise<void> {
   if (options.authorizer === undefined) return;
   const context = options.authorizationContext === undefined ? undefined : evaluate(options.authorizationContext, event, principal);
-  await authorizeOrThrow(options.authorizer, {
-    principal,
-    action: evaluate(options.action as FromEvent<E, ActionRef>, event, principal),
-    resource: evaluate(options.resource as FromEvent<E, ResourceRef>, event, principal),
-    ...(context === undefined ? {} : { context }),
-  });
+  const onDecision = options.onDecision;
+  await authorizeOrThrow(
+    options.authorizer,
+    {
+      principal,
+      action: evaluate(options.action as FromEvent<E, ActionRef>, event, principal),
+      resource: evaluate(options.resource as FromEvent<E, ResourceRef>, event, principal),
+      ...(context === undefined ? {} : { context }),
+    },
+    onDecision === undefined ? undefined : (decision) => onDecision(decision, event),
+  );
 }
 
 /**
