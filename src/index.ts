@@ -36,7 +36,6 @@ export { assertGroups, assertTenantRoles, assertScopes, authorizeOrThrow } from 
 export type { GroupRequirement, DecisionListener } from "./core/guards.js";
 export {
   toCedarEntities,
-  toCedarRequest,
   projectToSchema,
   principalToUid,
   actionToUid,
@@ -47,13 +46,8 @@ export {
   toCedarRecord,
   toAttributeValue,
   toAttributeRecord,
-  fromAttributeValue,
-  fromAttributeRecord,
   toEntityIdentifier,
-  fromEntityIdentifier,
   toEntityList,
-  fromEntityList,
-  normalizeEntity,
 } from "./core/cedar-entities.js";
 export type {
   CedarEntity,
@@ -61,8 +55,6 @@ export type {
   CedarValue,
   CedarEntityMapping,
   CedarMappingOptions,
-  CedarRequest,
-  CedarRequestOptions,
   CedarSchemaJson,
   VpAttributeValue,
   VpEntityIdentifier,

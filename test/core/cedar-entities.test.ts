@@ -1,10 +1,10 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
+import { createTenantAuth } from "../../src/index.js";
 import type { TenantPrincipal } from "../../src/index.js";
 import {
   actionToUid,
-  createTenantAuth,
   fromAttributeValue,
   fromEntityList,
   projectToSchema,
@@ -15,7 +15,7 @@ import {
   toCedarEntities,
   toCedarRequest,
   toCedarValue,
-} from "../../src/index.js";
+} from "../../src/core/cedar-entities.js";
 import { createTestIssuer } from "../../src/testing/index.js";
 
 const SCHEMA_JSON = JSON.parse(readFileSync(resolve(import.meta.dirname, "../../fixtures/policies/tenancy-demo.cedarschema.json"), "utf8")) as Record<string, unknown>;
