@@ -100,18 +100,21 @@ async function newKeyPair(alg: "RS256" | "ES256", privateJwk?: JWK): Promise<Key
   return { kid, privateKey, publicJwk };
 }
 
-function toNodeKey(key: SigningKey): NodeKeyObject {
-  if (key instanceof NodeKeyObject) return key;
-  if (key instanceof Uint8Array) return createPrivateKey({ key: Buffer.from(key), format: "der", type: "pkcs8" });
-  return NodeKeyObject.from(key as Parameters<typeof NodeKeyObject.from>[0]);
-}
-
-// Signed with node:crypto rather than jose's SignJWT: negative tests need headers jose refuses
-// to produce (unknown `crit`, odd `kid` types), and the signature is the same either way.
-function signCompact(header: Record<string, unknown>, payload: Record<string, unknown>, key: SigningKey, alg: "RS256" | "ES256"): string {
+// Signed here rather than with jose's SignJWT: negative tests need headers jose refuses to
+// produce (unknown `crit`, odd `kid` types), and the signature is the same either way. CryptoKeys
+// (what jose makes) are signed with WebCrypto, which takes non-extractable keys as they are.
+async function signCompact(header: Record<string, unknown>, payload: Record<string, unknown>, key: SigningKey, alg: "RS256" | "ES256"): Promise<string> {
   const input = `${Buffer.from(JSON.stringify(header)).toString("base64url")}.${Buffer.from(JSON.stringify(payload)).toString("base64url")}`;
-  const nodeKey = toNodeKey(key);
-  const signature = cryptoSign("sha256", Buffer.from(input), alg === "ES256" ? { key: nodeKey, dsaEncoding: "ieee-p1363" } : nodeKey);
+  const data = Buffer.from(input);
+  let signature: Buffer;
+  if (key instanceof NodeKeyObject || key instanceof Uint8Array) {
+    const nodeKey = key instanceof NodeKeyObject ? key : createPrivateKey({ key: Buffer.from(key), format: "der", type: "pkcs8" });
+    signature = cryptoSign("sha256", data, alg === "ES256" ? { key: nodeKey, dsaEncoding: "ieee-p1363" } : nodeKey);
+  } else {
+    // ECDSA in WebCrypto already yields r || s, the JWS form.
+    const algorithm = alg === "ES256" ? { name: "ECDSA", hash: "SHA-256" } : { name: "RSASSA-PKCS1-v1_5" };
+    signature = Buffer.from(await globalThis.crypto.subtle.sign(algorithm, key as Parameters<typeof globalThis.crypto.subtle.sign>[1], data));
+  }
   return `${input}.${signature.toString("base64url")}`;
 }
 
