@@ -123,4 +123,5 @@ export function createCedarAuthorizer(options: CedarAuthorizerOptions): CedarAut
 }
 
 // Re-exported so an app can check errors without importing cedar-engine.
+/** True when `err` is the `CedarPolicyError` that `ready()` rejects with for an invalid policy or schema. */
 export const isCedarPolicyError = (err: unknown): err is CedarPolicyError => err instanceof CedarPolicyError;

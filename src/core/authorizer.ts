@@ -9,16 +9,23 @@ export type ActionRef = string | { readonly type: string; readonly id: string };
  * can read `resource.bucket`.
  */
 export interface ResourceRef {
+  /** Entity type relative to the namespace: `"Object"` means `<namespace>::Object`. */
   readonly type: string;
+  /** Entity id, e.g. `"acme-assets/report.pdf"`. */
   readonly id: string;
+  /** Attributes policies may read as `resource.<name>` (plain JSON values). */
   readonly attributes?: Readonly<Record<string, unknown>>;
+  /** Parent entities, for `resource in <Type>::"<id>"` (e.g. the bucket, the tenant). */
   readonly parents?: readonly { readonly type: string; readonly id: string }[];
 }
 
 /** One question for a policy engine: may this principal do this action on this resource? */
 export interface AuthorizationRequest {
+  /** Who asks: the principal `resolveTenant` returned. */
   readonly principal: TenantPrincipal;
+  /** What they want to do. */
   readonly action: ActionRef;
+  /** What they want to do it to. */
   readonly resource: ResourceRef;
   /** Extra context for policies (`context.*`), plain JSON values. */
   readonly context?: Readonly<Record<string, unknown>>;
@@ -34,7 +41,9 @@ export interface AuthorizationRequest {
 
 /** The engine's answer. `allowed` is true only for an explicit ALLOW. */
 export interface Decision {
+  /** `true` only for an explicit ALLOW. */
   readonly allowed: boolean;
+  /** The engine's verdict; anything it could not decide is a DENY or an error, never an ALLOW. */
   readonly decision: "ALLOW" | "DENY";
   /** Ids of the policies that decided. */
   readonly determiningPolicies: readonly string[];
@@ -48,5 +57,6 @@ export interface Decision {
  * they reject with `authorizer_unavailable` (503).
  */
 export interface Authorizer {
+  /** Decide one request. Rejects with `authorizer_unavailable` (503) when no decision can be had. */
   isAuthorized(request: AuthorizationRequest): Promise<Decision>;
 }

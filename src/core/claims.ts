@@ -32,6 +32,7 @@ export interface NormalizedClaims {
   readonly issuer: string;
   /** `aud` (ID token) or `client_id` (access token). */
   readonly clientId: string | undefined;
+  /** `token_use`: `"id"` or `"access"`. */
   readonly tokenUse: TokenUse;
   /** `cognito:groups`, every group, tenant or not. */
   readonly groups: readonly string[];

@@ -3,6 +3,7 @@ import { TenantAuthError, isTenantAuthError } from "./errors.js";
 
 /** One tenant a user belongs to, and what they are in it. */
 export interface TenantMembership {
+  /** The tenant's id, exactly as the token names it. */
   readonly tenantId: string;
   /** Roles within the tenant, e.g. `admin` from the group `tenant:acme:admin`. */
   readonly roles: readonly string[];
@@ -41,24 +42,31 @@ export interface GroupsTenantStrategy extends TenantSelectionOptions {
 /** Tenant from a claim, e.g. `custom:tenant_id` (a string, or an array of strings). */
 export interface ClaimTenantStrategy extends TenantSelectionOptions {
   from: "claim";
+  /** The claim holding the tenant id(s), e.g. `custom:tenant_id`. */
   claim: string;
 }
 
 /** One user pool per tenant: `{ [userPoolId]: tenantId }`. */
 export interface UserPoolTenantStrategy {
   from: "userPool";
+  /** User pool id → tenant id. A pool not listed gives no tenant. */
   tenants: Readonly<Record<string, string>>;
 }
 
 /** One app client per tenant: `{ [clientId]: tenantId }`. */
 export interface AppClientTenantStrategy {
   from: "appClient";
+  /** App client id (`aud` / `client_id`) → tenant id. A client not listed gives no tenant. */
   tenants: Readonly<Record<string, string>>;
 }
 
 /** Your own mapping from verified claims to memberships (may be async; cached with the token). */
 export interface CustomTenantStrategy extends TenantSelectionOptions {
   from: "custom";
+  /**
+   * The caller's memberships from the verified claims. Runs once per token (cached with it); if it
+   * throws or returns something else than a list, the request is refused with 503 `tenant_unavailable`.
+   */
   resolve(claims: JwtClaims, identity: NormalizedClaims): readonly MembershipInput[] | Promise<readonly MembershipInput[]>;
 }
 
