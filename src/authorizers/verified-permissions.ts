@@ -7,7 +7,7 @@
 import { createHash } from "node:crypto";
 import type { AuthorizationRequest, Authorizer, Decision } from "../core/authorizer.js";
 import { BoundedCache } from "../core/cache.js";
-import type { CedarEntity, CedarRequest, CedarSchemaJson, CedarValue } from "../core/cedar-entities.js";
+import type { CedarEntity, CedarEntityUid, CedarRequest, CedarSchemaJson, CedarValue } from "../core/cedar-entities.js";
 import { canonicalJson, normalizeEntity, toAttributeRecord, toCedarRequest, toEntityIdentifier, toEntityList } from "../core/cedar-entities.js";
 import { TenantAuthError } from "../core/errors.js";
 import { toDecision } from "./decision.js";
@@ -105,6 +105,8 @@ interface Pending {
   readonly key: string;
   readonly item: Record<string, unknown>;
   readonly entities: readonly CedarEntity[];
+  /** Uids this request names (its resource, parents, entity references in attributes and context). */
+  readonly mentions: ReadonlySet<string>;
   readonly expiresAtMs: number;
   readonly deadline: number;
   resolve(d: Decision): void;
@@ -117,6 +119,8 @@ interface Group {
   readonly tokenUse: "id" | "access";
   readonly items: Pending[];
   readonly entities: Map<string, { entity: CedarEntity; json: string }>;
+  /** Uids some request of the group names without describing them: it was asked about them as absent. */
+  readonly undescribed: Set<string>;
   timer: NodeJS.Timeout | NodeJS.Immediate | undefined;
 }
 
@@ -288,18 +292,26 @@ export function createVerifiedPermissionsAuthorizer(options: VerifiedPermissions
   function enqueue(groupKey: string, token: string | undefined, tokenUse: "id" | "access", pending: Pending): void {
     let group = groups.get(groupKey);
     if (group && batch) {
-      // Entities of one call are shared by its requests: a uid with different content starts a new call.
-      const conflict = pending.entities.some((e) => {
-        const have = group!.entities.get(uidKey(e));
-        return have !== undefined && have.json !== canonicalJson(e);
-      });
+      // Entities of one call are shared by its requests, so a request must not meet another
+      // description of a uid it names than its own: a uid with different content, or described by
+      // one request and named without a description (an entity with no parents or attributes) by
+      // another, starts a new call. Otherwise the decision (and its cache entry) would depend on
+      // entities its own request never carried.
+      const g = group;
+      const own = new Set(pending.entities.map(uidKey));
+      const conflict =
+        pending.entities.some((e) => {
+          const k = uidKey(e);
+          const have = g.entities.get(k);
+          return have !== undefined ? have.json !== canonicalJson(e) : g.undescribed.has(k);
+        }) || [...pending.mentions].some((k) => !own.has(k) && g.entities.has(k));
       if (conflict) {
         flush(group);
         group = undefined;
       }
     }
     if (!group) {
-      group = { groupKey, token, tokenUse, items: [], entities: new Map(), timer: undefined };
+      group = { groupKey, token, tokenUse, items: [], entities: new Map(), undescribed: new Set(), timer: undefined };
       if (batch) {
         groups.set(groupKey, group);
         const g = group;
@@ -311,6 +323,7 @@ export function createVerifiedPermissionsAuthorizer(options: VerifiedPermissions
       const k = uidKey(e);
       if (!group.entities.has(k)) group.entities.set(k, { entity: e, json: canonicalJson(e) });
     }
+    for (const k of pending.mentions) if (!group.entities.has(k)) group.undescribed.add(k);
     if (!batch) void run(group);
     else if (group.items.length >= batch.maxSize) flush(group);
   }
@@ -368,6 +381,7 @@ export function createVerifiedPermissionsAuthorizer(options: VerifiedPermissions
         key,
         item,
         entities: sent,
+        mentions: mentionedUids(cedar.resource, sent, cedar.context),
         expiresAtMs: request.principal.expiresAt.getTime(),
         deadline: now + timeoutMs,
         resolve: done(resolve),
@@ -395,4 +409,28 @@ export function createVerifiedPermissionsAuthorizer(options: VerifiedPermissions
 
 function uidKey(e: Pick<CedarEntity, "uid">): string {
   return `${e.uid.type}\u0000${e.uid.id}`;
+}
+
+/** Every uid a request names: its resource, its entities' parents, and entity references in attributes and context. */
+function mentionedUids(resource: CedarEntityUid, entities: readonly CedarEntity[], context: Readonly<Record<string, CedarValue>>): Set<string> {
+  const out = new Set<string>([uidKey({ uid: resource })]);
+  const visit = (value: unknown): void => {
+    if (typeof value !== "object" || value === null) return;
+    if (Array.isArray(value)) {
+      for (const v of value) visit(v);
+      return;
+    }
+    const ref = (value as { __entity?: unknown }).__entity;
+    if (typeof ref === "object" && ref !== null && typeof (ref as CedarEntityUid).type === "string" && typeof (ref as CedarEntityUid).id === "string") {
+      out.add(uidKey({ uid: ref as CedarEntityUid }));
+      return;
+    }
+    for (const v of Object.values(value)) visit(v);
+  };
+  for (const e of entities) {
+    for (const p of e.parents) out.add(uidKey({ uid: p }));
+    visit(e.attrs);
+  }
+  visit(context);
+  return out;
 }
