@@ -35,6 +35,20 @@ import type { TenantPrincipal } from "../core/principal.js";
 import type { TenantAuth } from "../core/tenant-auth.js";
 import { normalizeTenantHint } from "../core/tenancy.js";
 
+/**
+ * What `tenantAuth`, the guards and `authorize` return: an Express middleware for any route.
+ * It is generic in the route's parameters, so a guard standing before a handler leaves Express's
+ * own typing alone: in `app.delete("/projects/:id", requireTenantRole("admin"), handler)` the
+ * handler's `req.params` is still `{ id: string }`.
+ */
+export type TenantMiddleware = <P>(req: Request<P>, res: Response, next: NextFunction) => void;
+
+// The handlers read the request only as Express's base `Request` (headers, params by name), which
+// every `Request<P>` is at run time; the generic type exists for the caller's inference only.
+function middleware(handler: RequestHandler): TenantMiddleware {
+  return handler as unknown as TenantMiddleware;
+}
+
 declare global {
   // Declaration merging into the `Express` namespace that @types/express 4 and 5 both declare
   // (through @types/express-serve-static-core): `req.tenant` is typed in every handler.
@@ -95,7 +109,7 @@ const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
  * tenants.use("/tenants/:tenantId", tenantAuth(auth, { tenantParam: "tenantId" })); // or the URL does
  * ```
  */
-export function tenantAuth(auth: TenantAuth, options: TenantAuthMiddlewareOptions = {}): RequestHandler {
+export function tenantAuth(auth: TenantAuth, options: TenantAuthMiddlewareOptions = {}): TenantMiddleware {
   if (typeof auth !== "object" || auth === null || typeof auth.resolveTenant !== "function") {
     throw new TypeError("tenantAuth(auth) needs the object createTenantAuth() returns");
   }
@@ -126,7 +140,7 @@ export function tenantAuth(auth: TenantAuth, options: TenantAuthMiddlewareOption
     return fromParam ?? fromHeader;
   }
 
-  return function cognitoTenantAuth(req: Request, _res: Response, next: NextFunction): void {
+  return middleware(function cognitoTenantAuth(req: Request, _res: Response, next: NextFunction): void {
     req.tenant = undefined;
     settle(next, async () => {
       const authorization = req.headers.authorization;
@@ -139,7 +153,7 @@ export function tenantAuth(auth: TenantAuth, options: TenantAuthMiddlewareOption
         throw err;
       }
     });
-  };
+  });
 }
 
 function hasNoBearerToken(authorization: string | undefined): boolean {
@@ -211,9 +225,9 @@ export interface AnyGroups {
  * app.post("/billing", requireGroups({ all: ["billing", "mfa"] }), handler);
  * ```
  */
-export function requireGroups(...groups: string[]): RequestHandler;
-export function requireGroups(requirement: AllGroups | AnyGroups): RequestHandler;
-export function requireGroups(...args: (string | AllGroups | AnyGroups)[]): RequestHandler {
+export function requireGroups(...groups: string[]): TenantMiddleware;
+export function requireGroups(requirement: AllGroups | AnyGroups): TenantMiddleware;
+export function requireGroups(...args: (string | AllGroups | AnyGroups)[]): TenantMiddleware {
   const first = args[0];
   let requirement: readonly string[] | AllGroups | AnyGroups;
   if (args.length === 1 && typeof first === "object" && first !== null) {
@@ -223,9 +237,9 @@ export function requireGroups(...args: (string | AllGroups | AnyGroups)[]): Requ
   } else {
     requirement = names("requireGroups", args);
   }
-  return function cognitoRequireGroups(req: Request, _res: Response, next: NextFunction): void {
+  return middleware(function cognitoRequireGroups(req: Request, _res: Response, next: NextFunction): void {
     settle(next, () => assertGroups(principalOf(req), requirement));
-  };
+  });
 }
 
 /**
@@ -239,11 +253,11 @@ export function requireGroups(...args: (string | AllGroups | AnyGroups)[]): Requ
  * app.delete("/projects/:id", requireTenantRole("admin", "owner"), handler);
  * ```
  */
-export function requireTenantRole(...roles: string[]): RequestHandler {
+export function requireTenantRole(...roles: string[]): TenantMiddleware {
   const required = names("requireTenantRole", roles);
-  return function cognitoRequireTenantRole(req: Request, _res: Response, next: NextFunction): void {
+  return middleware(function cognitoRequireTenantRole(req: Request, _res: Response, next: NextFunction): void {
     settle(next, () => assertTenantRoles(principalOf(req), required));
-  };
+  });
 }
 
 /**
@@ -257,11 +271,11 @@ export function requireTenantRole(...roles: string[]): RequestHandler {
  * app.get("/orders", requireScopes("orders/read"), handler);
  * ```
  */
-export function requireScopes(...scopes: string[]): RequestHandler {
+export function requireScopes(...scopes: string[]): TenantMiddleware {
   const required = names("requireScopes", scopes);
-  return function cognitoRequireScopes(req: Request, _res: Response, next: NextFunction): void {
+  return middleware(function cognitoRequireScopes(req: Request, _res: Response, next: NextFunction): void {
     settle(next, () => assertScopes(principalOf(req), required));
-  };
+  });
 }
 
 /** A value given as is, or computed from the request (possibly asynchronously). */
@@ -303,14 +317,14 @@ async function valueOf<T>(option: FromRequest<T>, req: Request): Promise<T> {
  * }), handler);
  * ```
  */
-export function authorize(authorizer: Authorizer, options: AuthorizeOptions): RequestHandler {
+export function authorize(authorizer: Authorizer, options: AuthorizeOptions): TenantMiddleware {
   if (typeof authorizer !== "object" || authorizer === null || typeof authorizer.isAuthorized !== "function") {
     throw new TypeError("authorize(authorizer) needs an object with isAuthorized()");
   }
   if (typeof options !== "object" || options === null || options.action === undefined || options.resource === undefined) {
     throw new TypeError("authorize needs { action, resource }");
   }
-  return function cognitoAuthorize(req: Request, _res: Response, next: NextFunction): void {
+  return middleware(function cognitoAuthorize(req: Request, _res: Response, next: NextFunction): void {
     settle(next, async () => {
       const principal = principalOf(req);
       const request: AuthorizationRequest = {
@@ -323,7 +337,7 @@ export function authorize(authorizer: Authorizer, options: AuthorizeOptions): Re
       const onDecision = options.onDecision;
       await authorizeOrThrow(authorizer, request, onDecision === undefined ? undefined : (decision) => onDecision(decision, req));
     });
-  };
+  });
 }
 
 /** Options of {@link tenantAuthErrorHandler}. */

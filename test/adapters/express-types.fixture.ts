@@ -44,3 +44,10 @@ router.get("/tenants/:tenantId/projects", (req, res) => {
 });
 app.use(router);
 app.use(tenantAuthErrorHandler({ onError: (err, req) => void `${err.code} ${req.method}` }));
+
+// A guard before the handler leaves Express's own inference of the route's params in place:
+// `req.params.id` stays `string` (with noUncheckedIndexedAccess a dictionary would give `string | undefined`).
+app.delete("/projects/:id", tenantAuth(auth), requireTenantRole("admin"), authorize(authorizer, { action: "Delete", resource: { type: "Project", id: "p" } }), (req, res) => {
+  const id: string = req.params.id;
+  res.json({ id });
+});
