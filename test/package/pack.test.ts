@@ -114,4 +114,32 @@ import { createTestIssuer } from "cognito-tenancy/testing";`;
     }
     expect(output).toBe("");
   }, 60_000);
+
+  it("a classic CommonJS TypeScript project (module commonjs, moduleResolution node10) finds every subpath's types", () => {
+    writeFileSync(
+      join(project, "tsconfig.node10.json"),
+      JSON.stringify({ compilerOptions: { module: "commonjs", moduleResolution: "node10", target: "ES2022", strict: true, noEmit: true, esModuleInterop: true, types: ["node"], typeRoots: [join(root, "node_modules/@types")] }, files: ["use-node10.ts"] }),
+    );
+    writeFileSync(
+      join(project, "use-node10.ts"),
+      `import { createTenantAuth } from "cognito-tenancy";
+import { tenantAuth, requireTenantRole } from "cognito-tenancy/express";
+import { tenantAuthPlugin } from "cognito-tenancy/fastify";
+import { withTenant } from "cognito-tenancy/lambda";
+import { createCedarAuthorizer } from "cognito-tenancy/cedar";
+import { createVerifiedPermissionsAuthorizer } from "cognito-tenancy/verified-permissions";
+import { createTestIssuer } from "cognito-tenancy/testing";
+const auth = createTenantAuth({ userPools: [{ userPoolId: "us-east-1_Abc", clientId: "c", tokenUse: "id" }] });
+export const used = [tenantAuth(auth), requireTenantRole("admin"), tenantAuthPlugin, withTenant, createCedarAuthorizer, createVerifiedPermissionsAuthorizer, createTestIssuer];
+`,
+    );
+    const tsc = join(root, "node_modules/typescript/bin/tsc");
+    let output = "";
+    try {
+      output = run("node", [tsc, "-p", "tsconfig.node10.json"], project);
+    } catch (err) {
+      output = String((err as { stdout?: string }).stdout ?? err);
+    }
+    expect(output).toBe("");
+  }, 60_000);
 });
