@@ -142,6 +142,7 @@ export function tenantAuth(auth: TenantAuth, options: TenantAuthMiddlewareOption
 
   return middleware(function cognitoTenantAuth(req: Request, _res: Response, next: NextFunction): void {
     req.tenant = undefined;
+    seenByTenantAuth.add(req);
     settle(next, async () => {
       const authorization = req.headers.authorization;
       try {
@@ -187,10 +188,17 @@ function settle(next: NextFunction, work: () => void | Promise<void>): void {
   );
 }
 
+// Requests tenantAuth() has handled, so a guard can tell "anonymous by choice"
+// (credentialsRequired: false) from "tenantAuth() was never mounted before me".
+const seenByTenantAuth = new WeakSet<Request>();
+
 function principalOf(req: Request): TenantPrincipal {
   const principal = req.tenant;
-  // A guard mounted without tenantAuth() before it refuses: it never allows.
+  // A guard without a principal refuses: it never allows.
   if (principal === undefined || principal === null) {
+    if (!seenByTenantAuth.has(req)) {
+      throw new TenantAuthError("token_missing", "The request was not authenticated: mount tenantAuth() before this route's guards");
+    }
     throw new TenantAuthError("token_missing", "No bearer token was sent");
   }
   return principal;

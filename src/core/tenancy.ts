@@ -299,7 +299,7 @@ function compileSelection(options: TenantSelectionOptions): TenantResolver["sele
     if (!requireTenant) return undefined;
     throw new TenantAuthError(
       "tenant_ambiguous",
-      "The caller belongs to several tenants and the request does not say which one it acts for",
+      "The caller belongs to several tenants and the request does not say which one it acts for (send a tenant hint, such as the x-tenant-id header)",
     );
   };
 }

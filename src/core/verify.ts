@@ -147,10 +147,13 @@ export class CognitoTokenVerifier {
   async hydrate(): Promise<void> {
     const uris = new Set<string>();
     for (const rt of this.issuers.values()) if (!this.jwks.isFixed(rt.jwksUri)) uris.add(rt.jwksUri);
-    const results = await Promise.allSettled([...uris].map((uri) => this.jwks.getJwks(uri)));
-    const failed = results.filter((r): r is PromiseRejectedResult => r.status === "rejected");
+    const list = [...uris];
+    const results = await Promise.allSettled(list.map((uri) => this.jwks.getJwks(uri)));
+    const failed = list.filter((_, i) => results[i]!.status === "rejected");
     if (failed.length > 0) {
-      throw new TenantAuthError("jwks_unavailable", "The signing keys could not be fetched", { cause: failed.map((f) => f.reason) });
+      // Start-up only (never a client's answer): name the endpoints, they are public anyway.
+      const causes = results.flatMap((r) => (r.status === "rejected" ? [r.reason] : []));
+      throw new TenantAuthError("jwks_unavailable", `The signing keys could not be fetched from ${failed.join(", ")}`, { cause: causes });
     }
   }
 

@@ -464,7 +464,10 @@ describe.each(VERSIONS)("%s", (_name, express) => {
         const r = await call(plain, path, { token });
         expect(r.status, path).toBe(401);
         expect(r.challenge, path).toBe("Bearer");
-        expect((await call(quiet, path, { token })).json()["error"], path).toBe("token_missing");
+        const body = (await call(quiet, path, { token })).json();
+        expect(body["error"], path).toBe("token_missing");
+        // The message says what is wrong: the app, not the caller's token.
+        expect(body["error_description"], path).toMatch(/mount tenantAuth\(\) before/);
       }
     });
   });
