@@ -239,10 +239,15 @@ export function createVerifiedPermissionsAuthorizer(options: VerifiedPermissions
 
   function resultToDecision(r: VpResult | undefined): Decision {
     if (!r || (r.decision !== "ALLOW" && r.decision !== "DENY")) throw unavailable("Verified Permissions answered without a decision");
+    const policies: unknown = r.determiningPolicies ?? [];
+    const errors: unknown = r.errors ?? [];
+    // Anything but lists of objects is nonsense: a typed 503, never a TypeError (nor an allow).
+    const isList = (v: unknown): v is object[] => Array.isArray(v) && v.every((x) => typeof x === "object" && x !== null);
+    if (!isList(policies) || !isList(errors)) throw unavailable("Verified Permissions answered a malformed decision");
     return toDecision(
       r.decision,
-      (r.determiningPolicies ?? []).map((p) => String(p.policyId)),
-      (r.errors ?? []).map((e) => String(e.errorDescription)),
+      (policies as { policyId?: unknown }[]).map((p) => String(p.policyId)),
+      (errors as { errorDescription?: unknown }[]).map((e) => String(e.errorDescription)),
       options.allowWithErrors === true,
     );
   }
