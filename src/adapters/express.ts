@@ -239,8 +239,12 @@ export function requireGroups(...args: (string | AllGroups | AnyGroups)[]): Tena
   const first = args[0];
   let requirement: readonly string[] | AllGroups | AnyGroups;
   if (args.length === 1 && typeof first === "object" && first !== null) {
-    if ("all" in first && Array.isArray(first.all)) requirement = { all: names("requireGroups({ all })", first.all) };
-    else if ("any" in first && Array.isArray(first.any)) requirement = names("requireGroups({ any })", first.any);
+    const all = "all" in first && Array.isArray(first.all) ? names("requireGroups({ all })", first.all) : undefined;
+    const any = "any" in first && Array.isArray(first.any) ? names("requireGroups({ any })", first.any) : undefined;
+    // Both given: both must hold.
+    if (all !== undefined && any !== undefined) requirement = { all, any } as AllGroups;
+    else if (all !== undefined) requirement = { all };
+    else if (any !== undefined) requirement = any;
     else throw new TypeError("requireGroups takes group names, { all: [...] } or { any: [...] }");
   } else {
     requirement = names("requireGroups", args);

@@ -15,12 +15,14 @@ export function assertGroups(principal: TenantPrincipal, requirement: GroupRequi
     throw new TenantAuthError("access_denied", "The caller is not in a group this route requires");
   }
   const req = requirement as { all?: readonly string[]; any?: readonly string[] };
-  if (req.all !== undefined) {
-    if (req.all.every((g) => principal.groups.includes(g))) return;
+  if (req.all === undefined && req.any === undefined) {
+    throw new TypeError("a group requirement is a list of names, { all: [...] } or { any: [...] }");
+  }
+  // Both may be given: then both must hold (never just the first one read).
+  if (req.all !== undefined && !req.all.every((g) => principal.groups.includes(g))) {
     throw new TenantAuthError("access_denied", "The caller is not in every group this route requires");
   }
-  if (req.any !== undefined) return assertGroups(principal, req.any);
-  throw new TypeError("a group requirement is a list of names, { all: [...] } or { any: [...] }");
+  if (req.any !== undefined) assertGroups(principal, req.any);
 }
 
 /** Refuse (403 `access_denied`) a principal with none of these roles in the active tenant. */
