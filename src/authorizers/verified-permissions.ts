@@ -109,6 +109,8 @@ interface Pending {
   readonly mentions: ReadonlySet<string>;
   readonly expiresAtMs: number;
   readonly deadline: number;
+  /** The cache generation when asked: a decision asked for before clearCache() is not stored. */
+  readonly generation: number;
   resolve(d: Decision): void;
   reject(e: unknown): void;
 }
@@ -236,6 +238,8 @@ export function createVerifiedPermissionsAuthorizer(options: VerifiedPermissions
 
   const groups = new Map<string, Group>();
   const inflight = new Map<string, Promise<Decision>>();
+  // Bumped by clearCache(): decisions already on their way were made under the old policies.
+  let generation = 0;
 
   function resultToDecision(r: VpResult | undefined): Decision {
     if (!r || (r.decision !== "ALLOW" && r.decision !== "DENY")) throw unavailable("Verified Permissions answered without a decision");
@@ -273,7 +277,7 @@ export function createVerifiedPermissionsAuthorizer(options: VerifiedPermissions
       items.forEach((it, i) => {
         try {
           const d = resultToDecision(results[i]);
-          if (cache) cache.set(it.key, { decision: d, expiresAtMs: Math.min(Date.now() + ttlMs, it.expiresAtMs) });
+          if (cache && it.generation === generation) cache.set(it.key, { decision: d, expiresAtMs: Math.min(Date.now() + ttlMs, it.expiresAtMs) });
           it.resolve(d);
         } catch (err) {
           it.reject(err);
@@ -389,10 +393,13 @@ export function createVerifiedPermissionsAuthorizer(options: VerifiedPermissions
         mentions: mentionedUids(cedar.resource, sent, cedar.context),
         expiresAtMs: request.principal.expiresAt.getTime(),
         deadline: now + timeoutMs,
+        generation,
         resolve: done(resolve),
         reject: done(reject),
       });
-    }).finally(() => inflight.delete(key));
+    }).finally(() => {
+      if (inflight.get(key) === promise) inflight.delete(key);
+    });
     inflight.set(key, promise);
     return promise;
   }
@@ -404,6 +411,8 @@ export function createVerifiedPermissionsAuthorizer(options: VerifiedPermissions
       if ("send" in c && typeof c.send === "function") await loadSdk();
     },
     clearCache() {
+      generation++;
+      inflight.clear();
       cache?.clear();
     },
     get cacheSize() {
