@@ -90,7 +90,7 @@ export function createCedarAuthorizer(options: CedarAuthorizerOptions): CedarAut
       try {
         await ready();
       } catch (err) {
-        throw new TenantAuthError("authorizer_unavailable", `local Cedar authorizer is not usable: ${(err as Error).message}`, { cause: err });
+        throw unavailable(err);
       }
     }
     const e = engine!;
@@ -105,10 +105,10 @@ export function createCedarAuthorizer(options: CedarAuthorizerOptions): CedarAut
       });
       answer = e.evaluate(cedarRequest, staticEntities);
     } catch (err) {
-      throw new TenantAuthError("authorizer_unavailable", `local Cedar authorizer could not evaluate the request: ${(err as Error).message}`, { cause: err });
+      throw unavailable(err);
     }
     if (!answer.ok) {
-      throw new TenantAuthError("authorizer_unavailable", `local Cedar authorizer could not evaluate the request: ${answer.errors.join("; ")}`);
+      throw unavailable(new Error(`local Cedar could not evaluate the request: ${answer.errors.join("; ")}`));
     }
     return toDecision(answer.decision, answer.determiningPolicies, answer.errors, options.allowWithErrors === true);
   }
@@ -123,5 +123,11 @@ export function createCedarAuthorizer(options: CedarAuthorizerOptions): CedarAut
 }
 
 // Re-exported so an app can check errors without importing cedar-engine.
+// The client sees one generic description; the parser's or evaluator's message stays in
+// `cause`, for the app's logs (it can quote policy text).
+function unavailable(cause: unknown): TenantAuthError {
+  return new TenantAuthError("authorizer_unavailable", "The policy engine could not decide", { cause });
+}
+
 /** True when `err` is the `CedarPolicyError` that `ready()` rejects with for an invalid policy or schema. */
 export const isCedarPolicyError = (err: unknown): err is CedarPolicyError => err instanceof CedarPolicyError;

@@ -10,6 +10,8 @@ import { BoundedCache } from "../core/cache.js";
 import type { CedarEntity, CedarEntityUid, CedarRequest, CedarSchemaJson, CedarValue } from "../core/cedar-entities.js";
 import { canonicalJson, normalizeEntity, toAttributeRecord, toCedarRequest, toEntityIdentifier, toEntityList } from "../core/cedar-entities.js";
 import { TenantAuthError } from "../core/errors.js";
+import type { TenantPrincipal } from "../core/principal.js";
+import { tokenOf } from "../core/principal-token.js";
 import { toDecision } from "./decision.js";
 
 /**
@@ -145,8 +147,22 @@ const METHOD: Record<Operation, "isAuthorized" | "batchIsAuthorized" | "isAuthor
   BatchIsAuthorizedWithToken: "batchIsAuthorizedWithToken",
 };
 
-function unavailable(message: string, cause?: unknown): TenantAuthError {
-  return new TenantAuthError("authorizer_unavailable", message, cause === undefined ? {} : { cause });
+/** The token's (unverified) `sub` and `iss` name this principal: enough to refuse a mix-up. */
+function tokenBelongsTo(token: string, principal: TenantPrincipal): boolean {
+  try {
+    const payload = JSON.parse(Buffer.from(token.split(".")[1] ?? "", "base64url").toString("utf8")) as { sub?: unknown; iss?: unknown };
+    return payload.sub === principal.sub && payload.iss === principal.issuer;
+  } catch {
+    return false;
+  }
+}
+
+// The client sees one generic description; what went wrong (an AWS exception name, a mapping
+// error) stays in `cause`, for the app's logs.
+function unavailable(detail: string, cause?: unknown): TenantAuthError {
+  return new TenantAuthError("authorizer_unavailable", "The policy engine could not decide", {
+    cause: cause ?? new Error(`Verified Permissions authorizer: ${detail}`),
+  });
 }
 
 function isThrottling(err: unknown): boolean {
@@ -344,8 +360,16 @@ export function createVerifiedPermissionsAuthorizer(options: VerifiedPermissions
     } catch (err) {
       return Promise.reject(unavailable(`could not map the request to Cedar: ${(err as Error).message}`, err));
     }
-    if (mode === "withToken" && (typeof request.token !== "string" || request.token.length === 0)) {
-      return Promise.reject(unavailable('mode "withToken" needs the raw JWT as request.token'));
+    // withToken: the token resolveTenant verified for this principal, unless the caller passes one.
+    const token = mode === "withToken" ? (request.token ?? tokenOf(request.principal)) : undefined;
+    if (mode === "withToken") {
+      if (typeof token !== "string" || token.length === 0) {
+        return Promise.reject(unavailable('mode "withToken" needs the raw JWT: a principal from resolveTenant, or request.token'));
+      }
+      // Decisions are cached per principal: a token that is not this principal's must not decide for it.
+      if (request.token !== undefined && !tokenBelongsTo(request.token, request.principal)) {
+        return Promise.reject(unavailable("request.token is not the token of request.principal"));
+      }
     }
     const entities = [...cedar.entities, ...staticEntities];
     const key = createHash("sha256")
@@ -374,7 +398,7 @@ export function createVerifiedPermissionsAuthorizer(options: VerifiedPermissions
       const principalEntity = cedar.entities.find((e) => uidKey(e) === principalKey);
       const groupKeys = new Set((principalEntity?.parents ?? []).map((p) => uidKey({ uid: p })));
       sent = entities.filter((e) => uidKey(e) !== principalKey && !(groupKeys.has(uidKey(e)) && e.parents.length === 0 && Object.keys(e.attrs).length === 0));
-      groupKey = `token\u0000${request.token}`;
+      groupKey = `token\u0000${token}`;
     } else {
       item["principal"] = toEntityIdentifier(cedar.principal);
       groupKey = `principal\u0000${cedar.principal.type}\u0000${cedar.principal.id}`;
@@ -386,7 +410,7 @@ export function createVerifiedPermissionsAuthorizer(options: VerifiedPermissions
         clearTimeout(timer);
         f(v);
       };
-      enqueue(groupKey, mode === "withToken" ? request.token : undefined, request.principal.tokenUse, {
+      enqueue(groupKey, token, request.principal.tokenUse, {
         key,
         item,
         entities: sent,

@@ -6,6 +6,7 @@ import { extractToken, likelyToken } from "./extract-token.js";
 import type { JwksOptions } from "./jwks.js";
 import type { TenantPrincipal } from "./principal.js";
 import { buildPrincipal } from "./principal.js";
+import { rememberToken } from "./principal-token.js";
 import type { TenantMembership, TenantResolver, TenantStrategy } from "./tenancy.js";
 import { compileTenantStrategy, normalizeTenantHint } from "./tenancy.js";
 import type { UserPoolConfig, VerifiedToken } from "./verify.js";
@@ -127,7 +128,9 @@ export function createTenantAuth(options: TenantAuthOptions): TenantAuth {
 
   function build(entry: CacheEntry, hint: string | undefined): TenantPrincipal {
     const active = resolver.select(entry.memberships, entry.identity, hint, requireTenant);
-    return buildPrincipal(entry.identity, entry.memberships, active);
+    const principal = buildPrincipal(entry.identity, entry.memberships, active);
+    rememberToken(principal, entry.token);
+    return principal;
   }
 
   /** The entry for `value` (a token, or `Bearer <token>`) if it may still be served. */

@@ -267,8 +267,27 @@ describe("fail closed", () => {
     expect((await a.isAuthorized(r())).allowed).toBe(true);
   });
 
-  it('mode "withToken" without request.token denies', async () => {
-    await expectUnavailable(vp({ mode: "withToken" }).isAuthorized(r()));
+  it('mode "withToken" takes the token resolveTenant verified for the principal; without one it denies', async () => {
+    // alice's principal came from resolveTenant: her token goes to IsAuthorizedWithToken by itself.
+    emulator.resetCalls();
+    expect((await vp({ mode: "withToken", cache: false }).isAuthorized(r())).decision).toBe("ALLOW");
+    expect(emulator.calls.IsAuthorizedWithToken).toBe(1);
+    expect(emulator.callCount).toBe(1);
+    // A principal built from claims (nothing verified a token for it here) has none.
+    const { principalFromClaims } = await import("../../src/index.js");
+    const fromClaims = await principalFromClaims({ ...alice.principal.claims });
+    emulator.resetCalls();
+    const err = await expectUnavailable(vp({ mode: "withToken" }).isAuthorized({ ...r(), principal: fromClaims }));
+    expect(err.message).toBe("The policy engine could not decide");
+    expect((err.cause as Error).message).toMatch(/withToken/);
+    expect(emulator.callCount).toBe(0);
+  });
+
+  it("mode withToken refuses a request.token that is not the principal's", async () => {
+    const bob = await s.caller("bob", ["tenant:globex"]);
+    emulator.resetCalls();
+    const err = await expectUnavailable(vp({ mode: "withToken" }).isAuthorized({ ...r(), token: bob.token }));
+    expect((err.cause as Error).message).toMatch(/not the token of/);
     expect(emulator.callCount).toBe(0);
   });
 

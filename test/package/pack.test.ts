@@ -69,6 +69,28 @@ describe("the published package", () => {
     expect(run("node", ["cjs.cjs"], project).trim()).toBe("cjs ok");
   });
 
+  it("withToken finds the token of a principal across entry points (one shared module instance), ESM and CJS", () => {
+    const body = (load: (spec: string) => string) => `
+const { createTenantAuth } = ${load("cognito-tenancy")};
+const { createVerifiedPermissionsAuthorizer } = ${load("cognito-tenancy/verified-permissions")};
+const { createTestIssuer, startVerifiedPermissionsEmulator } = ${load("cognito-tenancy/testing")};
+const issuer = await createTestIssuer();
+const em = await startVerifiedPermissionsEmulator({ policies: 'permit (principal, action, resource);', userPools: [issuer.userPool] });
+const auth = createTenantAuth({ userPools: [issuer.userPool] });
+const principal = await auth.resolveTenant(await issuer.idToken({ groups: ["tenant:acme"] }));
+const a = createVerifiedPermissionsAuthorizer({ policyStoreId: em.policyStoreId, namespace: "Demo", mode: "withToken", cache: false,
+  clientConfig: { endpoint: em.endpoint, region: "us-east-1", credentials: { accessKeyId: "x", secretAccessKey: "y" } } });
+const d = await a.isAuthorized({ principal, action: "Read", resource: { type: "Doc", id: "d" } });
+await em.close();
+console.log(JSON.stringify({ decision: d.decision, withToken: em.calls.IsAuthorizedWithToken }));`;
+    writeFileSync(join(project, "token.mjs"), body((spec) => `await import(${JSON.stringify(spec)})`));
+    writeFileSync(join(project, "token.cjs"), `(async () => {${body((spec) => `require(${JSON.stringify(spec)})`)}})();`);
+    for (const file of ["token.mjs", "token.cjs"]) {
+      const out = run("node", [file], project).trim().split("\n").pop()!;
+      expect(JSON.parse(out), file).toEqual({ decision: "ALLOW", withToken: 1 });
+    }
+  }, 60_000);
+
   it("importing the core loads no framework, AWS SDK, Cedar or jose", () => {
     writeFileSync(
       join(project, "light.cjs"),
