@@ -16,7 +16,7 @@ import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest,
 import type { ActionRef, Authorizer, Decision, ResourceRef } from "../core/authorizer.js";
 import { TenantAuthError } from "../core/errors.js";
 import type { GroupRequirement } from "../core/guards.js";
-import { assertGroups, assertScopes, assertTenantRoles, authorizeOrThrow } from "../core/guards.js";
+import { assertGroups, assertScopes, assertTenantRoles, authorizeOrThrow, checkRouteRequirements } from "../core/guards.js";
 import type { TenantPrincipal } from "../core/principal.js";
 import type { TenantAuth } from "../core/tenant-auth.js";
 import { normalizeTenantHint } from "../core/tenancy.js";
@@ -117,11 +117,7 @@ function checkRouteSetting(setting: unknown, route: string, authorizer: Authoriz
     throw new TypeError(`${where} must be false or an object`);
   }
   const s = setting as TenantRouteOptions;
-  if (s.tenantRoles !== undefined && !Array.isArray(s.tenantRoles)) throw new TypeError(`${where}: tenantRoles must be an array`);
-  if (s.scopes !== undefined && !Array.isArray(s.scopes)) throw new TypeError(`${where}: scopes must be an array`);
-  if (s.groups !== undefined && (typeof s.groups !== "object" || s.groups === null)) {
-    throw new TypeError(`${where}: groups must be an array, { all: [...] } or { any: [...] }`);
-  }
+  checkRouteRequirements(s, where);
   if (s.authorize !== undefined) {
     if (authorizer === undefined) throw new TypeError(`${where} asks for authorize but tenantAuthPlugin was given no authorizer`);
     if (typeof s.authorize !== "object" || s.authorize === null || s.authorize.action === undefined || s.authorize.resource === undefined) {

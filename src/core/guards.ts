@@ -5,6 +5,36 @@ import type { TenantPrincipal } from "./principal.js";
 /** Groups a route needs: any of a list (the plain form), or all of one. */
 export type GroupRequirement = readonly string[] | { readonly all: readonly string[] } | { readonly any: readonly string[] };
 
+/** What a route can require, as the adapters take it in their options. */
+export interface RouteRequirements {
+  groups?: GroupRequirement;
+  tenantRoles?: readonly string[];
+  scopes?: readonly string[];
+}
+
+/**
+ * Check requirements at setup: an empty list (or one with a non-string or empty name) would
+ * require nothing and let every caller through, so it is a configuration mistake (TypeError).
+ */
+export function checkRouteRequirements(requirements: RouteRequirements, where: string): void {
+  const names = (list: unknown, what: string): void => {
+    if (!Array.isArray(list) || list.length === 0 || !list.every((n) => typeof n === "string" && n !== "")) {
+      throw new TypeError(`${where}: ${what} must be a non-empty list of names (an empty one would let everyone in)`);
+    }
+  };
+  const { groups, tenantRoles, scopes } = requirements;
+  if (groups !== undefined) {
+    if (Array.isArray(groups)) names(groups, "groups");
+    else if (typeof groups === "object" && groups !== null && ("all" in groups || "any" in groups)) {
+      const g = groups as { all?: unknown; any?: unknown };
+      if (g.all !== undefined) names(g.all, "groups.all");
+      if (g.any !== undefined) names(g.any, "groups.any");
+    } else throw new TypeError(`${where}: groups must be a list of names, { all: [...] } or { any: [...] }`);
+  }
+  if (tenantRoles !== undefined) names(tenantRoles, "tenantRoles");
+  if (scopes !== undefined) names(scopes, "scopes");
+}
+
 /**
  * Refuse (403 `access_denied`) a principal not in the required groups. A plain list means any
  * of them; `{ all: [...] }` means every one. Names compare exactly, as Cognito stores them.

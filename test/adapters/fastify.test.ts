@@ -403,8 +403,14 @@ describe.each(versions)("tenantAuthPlugin registration on %s", (_name, factory) 
     const app = make();
     await app.register(tenantAuthPlugin, { auth: createTenantAuth({ userPools: [issuer.userPool] }) });
     expect(() => app.get("/x", { config: { tenantAuth: { scopes: "docs/read" as unknown as string[] } } }, async () => "ok")).toThrow(
-      /scopes must be an array/,
+      /scopes must be a non-empty list/,
     );
+    // An empty list would require nothing: refused, not a route open to everyone.
+    for (const empty of [{ scopes: [] }, { tenantRoles: [] }, { groups: [] }, { groups: { any: [] } }, { groups: { all: [""] } }]) {
+      expect(() => app.get(`/e${JSON.stringify(empty).length}`, { config: { tenantAuth: empty } }, async () => "ok"), JSON.stringify(empty)).toThrow(
+        /non-empty list/,
+      );
+    }
     expect(() => app.get("/y", { config: { tenantAuth: true as never } }, async () => "ok")).toThrow(/must be false or an object/);
   });
 

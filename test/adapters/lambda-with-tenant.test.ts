@@ -279,3 +279,17 @@ it("is a TenantAuthError the handler may throw itself", async () => {
   expect(response.statusCode).toBe(403);
   expect(bodyOf(response)).toEqual({ error: "tenant_forbidden", error_description: "Not this tenant" });
 });
+
+describe("requirements are checked at setup", () => {
+  it("an empty groups, tenantRoles or scopes list is a TypeError, not a handler open to everyone", async () => {
+    const { withTenant } = await import("../../src/adapters/lambda.js");
+    const { createTenantAuth } = await import("../../src/index.js");
+    const { createTestIssuer } = await import("../../src/testing/index.js");
+    const auth = createTenantAuth({ userPools: [(await createTestIssuer()).userPool] });
+    const ok = async () => ({ statusCode: 200, body: "" });
+    for (const empty of [{ scopes: [] }, { tenantRoles: [] }, { groups: [] }, { groups: { any: [] } }]) {
+      expect(() => withTenant(auth, ok, empty), JSON.stringify(empty)).toThrow(TypeError);
+    }
+    expect(() => withTenant(auth, ok, { groups: ["staff"], scopes: ["a/read"] })).not.toThrow();
+  });
+});

@@ -2,7 +2,7 @@ import type { ActionRef, Authorizer, Decision, ResourceRef } from "../../core/au
 import { TenantAuthError } from "../../core/errors.js";
 import { extractToken } from "../../core/extract-token.js";
 import type { GroupRequirement } from "../../core/guards.js";
-import { assertGroups, assertScopes, assertTenantRoles, authorizeOrThrow } from "../../core/guards.js";
+import { assertGroups, assertScopes, assertTenantRoles, authorizeOrThrow, checkRouteRequirements } from "../../core/guards.js";
 import type { TenantPrincipal } from "../../core/principal.js";
 import type { TenantAuth } from "../../core/tenant-auth.js";
 import { normalizeTenantHint } from "../../core/tenancy.js";
@@ -50,6 +50,7 @@ export interface EventAuthOptions<E> {
 /** Configuration mistakes throw at creation, not on the first request. */
 export function checkEventAuthOptions(options: EventAuthOptions<unknown>, where: string): void {
   if (typeof options !== "object" || options === null) throw new TypeError(`${where}: options must be an object`);
+  checkRouteRequirements(options, where);
   if (options.tenantHeader !== undefined && options.tenantHeader !== false && (typeof options.tenantHeader !== "string" || options.tenantHeader === "")) {
     throw new TypeError(`${where}: tenantHeader must be a header name or false`);
   }
