@@ -1,8 +1,8 @@
-import { createTenantAuth, extractToken } from "cognito-tenancy";
+import { createTenantAuth } from "cognito-tenancy";
 import { createVerifiedPermissionsAuthorizer } from "cognito-tenancy/verified-permissions";
 
 // For a store whose Cognito identity source maps groups: the service verifies the token and
-// builds the principal itself. Each request must carry the raw JWT as `token`.
+// builds the principal itself. The principal from resolveTenant brings its token along.
 const authorizer = createVerifiedPermissionsAuthorizer({
   policyStoreId: "PSEXAMPLEabcdefg111111",
   region: "us-east-1",
@@ -15,13 +15,8 @@ const auth = createTenantAuth({
 });
 
 export async function canRead(authorization: string, objectId: string) {
-  const token = extractToken(authorization); // "Bearer <jwt>" → "<jwt>"
-  const principal = await auth.resolveTenant(token);
-  const decision = await authorizer.isAuthorized({
-    principal,
-    token, // sent as identityToken (ID token) or accessToken (access token)
-    action: "ReadObject",
-    resource: { type: "Object", id: objectId },
-  });
+  const principal = await auth.resolveTenant(authorization);
+  // Sent as identityToken (ID token) or accessToken (access token), whichever the principal's is.
+  const decision = await authorizer.isAuthorized({ principal, action: "ReadObject", resource: { type: "Object", id: objectId } });
   return decision.allowed;
 }
