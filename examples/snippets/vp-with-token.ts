@@ -2,7 +2,8 @@ import { createTenantAuth } from "cognito-tenancy";
 import { createVerifiedPermissionsAuthorizer } from "cognito-tenancy/verified-permissions";
 
 // For a store whose Cognito identity source maps groups: the service verifies the token and
-// builds the principal itself. The principal from resolveTenant brings its token along.
+// builds the principal itself. Created at start-up, before requests are resolved: from then on,
+// every principal resolveTenant serves brings its token along.
 const authorizer = createVerifiedPermissionsAuthorizer({
   policyStoreId: "PSEXAMPLEabcdefg111111",
   region: "us-east-1",

@@ -11,7 +11,7 @@ import type { CedarEntity, CedarEntityUid, CedarRequest, CedarSchemaJson, CedarV
 import { canonicalJson, normalizeEntity, toAttributeRecord, toCedarRequest, toEntityIdentifier, toEntityList } from "../core/cedar-entities.js";
 import { TenantAuthError } from "../core/errors.js";
 import type { TenantPrincipal } from "../core/principal.js";
-import { tokenOf } from "../core/principal-token.js";
+import { tokenOf, wantTokens } from "../core/principal-token.js";
 import { toDecision } from "./decision.js";
 
 /**
@@ -186,6 +186,8 @@ export function createVerifiedPermissionsAuthorizer(options: VerifiedPermissions
   if (typeof options.namespace !== "string") throw new TypeError("createVerifiedPermissionsAuthorizer: namespace must be a string");
   const mode = options.mode ?? "entities";
   if (mode !== "entities" && mode !== "withToken") throw new TypeError(`createVerifiedPermissionsAuthorizer: unknown mode ${JSON.stringify(mode)}`);
+  // resolveTenant starts remembering each principal's token (costs nothing until asked for).
+  if (mode === "withToken") wantTokens();
   const timeoutMs = options.timeoutMs ?? 1000;
   if (!(timeoutMs > 0)) throw new TypeError("createVerifiedPermissionsAuthorizer: timeoutMs must be positive");
   const maxAttempts = Math.max(1, options.retry?.maxAttempts ?? 4);

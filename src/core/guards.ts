@@ -2,7 +2,10 @@ import type { Authorizer, AuthorizationRequest, Decision } from "./authorizer.js
 import { TenantAuthError, isTenantAuthError } from "./errors.js";
 import type { TenantPrincipal } from "./principal.js";
 
-/** Groups a route needs: any of a list (the plain form), or all of one. */
+/**
+ * Groups a route needs: any of a list (the plain form), every one of `{ all }`, any of `{ any }`;
+ * an object with both `all` and `any` needs both to hold.
+ */
 export type GroupRequirement = readonly string[] | { readonly all: readonly string[] } | { readonly any: readonly string[] };
 
 /** What a route can require, as the adapters take it in their options. */

@@ -6,7 +6,7 @@ import { extractToken, likelyToken } from "./extract-token.js";
 import type { JwksOptions } from "./jwks.js";
 import type { TenantPrincipal } from "./principal.js";
 import { buildPrincipal } from "./principal.js";
-import { rememberToken } from "./principal-token.js";
+import { rememberToken, tokenMemory } from "./principal-token.js";
 import type { TenantMembership, TenantResolver, TenantStrategy } from "./tenancy.js";
 import { compileTenantStrategy, normalizeTenantHint } from "./tenancy.js";
 import type { UserPoolConfig, VerifiedToken } from "./verify.js";
@@ -117,20 +117,24 @@ export function createTenantAuth(options: TenantAuthOptions): TenantAuth {
   const jwks = verifier.jwks;
 
   function principalFor(entry: CacheEntry, hint: string | undefined): TenantPrincipal {
-    if (hint === undefined) return (entry.principal ??= build(entry, undefined));
-    let principal = entry.byHint?.get(hint);
-    if (principal === undefined) {
-      principal = build(entry, hint);
-      (entry.byHint ??= new Map()).set(hint, principal);
+    let principal: TenantPrincipal | undefined;
+    if (hint === undefined) {
+      principal = entry.principal ??= build(entry, undefined);
+    } else {
+      principal = entry.byHint?.get(hint);
+      if (principal === undefined) {
+        principal = build(entry, hint);
+        (entry.byHint ??= new Map()).set(hint, principal);
+      }
     }
+    // Only once a withToken engine exists: registered on every serve, so cached principals join too.
+    if (tokenMemory.on) rememberToken(principal, entry.token);
     return principal;
   }
 
   function build(entry: CacheEntry, hint: string | undefined): TenantPrincipal {
     const active = resolver.select(entry.memberships, entry.identity, hint, requireTenant);
-    const principal = buildPrincipal(entry.identity, entry.memberships, active);
-    rememberToken(principal, entry.token);
-    return principal;
+    return buildPrincipal(entry.identity, entry.memberships, active);
   }
 
   /** The entry for `value` (a token, or `Bearer <token>`) if it may still be served. */

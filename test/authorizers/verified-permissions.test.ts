@@ -206,7 +206,7 @@ describe("decision cache", () => {
 });
 
 describe("fail closed", () => {
-  const r = () => ({ principal: alice.principal, action: "ReadObject", resource: object("acme") });
+  const r = () => ({ principal: alice.principal, action: "ReadObject" as const, resource: object("acme") });
   async function expectUnavailable(p: Promise<unknown>): Promise<TypeError | Error> {
     const err = await p.then(
       () => {
@@ -268,9 +268,12 @@ describe("fail closed", () => {
   });
 
   it('mode "withToken" takes the token resolveTenant verified for the principal; without one it denies', async () => {
-    // alice's principal came from resolveTenant: her token goes to IsAuthorizedWithToken by itself.
+    // A principal resolveTenant serves once a withToken authorizer exists brings its token along.
+    const a = vp({ mode: "withToken", cache: false });
+    const served = await s.auth.resolveTenant(alice.token);
+    expect(served).toBe(alice.principal); // the cached principal, now mapped to its token
     emulator.resetCalls();
-    expect((await vp({ mode: "withToken", cache: false }).isAuthorized(r())).decision).toBe("ALLOW");
+    expect((await a.isAuthorized({ ...r(), principal: served })).decision).toBe("ALLOW");
     expect(emulator.calls.IsAuthorizedWithToken).toBe(1);
     expect(emulator.callCount).toBe(1);
     // A principal built from claims (nothing verified a token for it here) has none.
