@@ -177,8 +177,8 @@ export class CognitoTokenVerifier {
   private verifyCached(token: string): VerifiedToken {
     this.checked = undefined;
     const payload = this.verifier.verifySync(token) as Record<string, unknown>;
-    assertUtf8Segments(token);
     const checked = this.checked as { header: { kid?: string }; jwk: JwkWithKid } | undefined;
+    if (mayHoldInvalidUtf8(checked?.header, 0) || mayHoldInvalidUtf8(payload, 0)) assertUtf8Segments(token);
     const issuer = this.issuers.get(payload["iss"] as string);
     if (!checked || !issuer) throw new TenantAuthError("token_invalid", "The token's issuer is not accepted");
     checkCognitoFields(payload, issuer.pool);
@@ -209,6 +209,25 @@ export class CognitoTokenVerifier {
 
 function notCompact(): TenantAuthError {
   return new TenantAuthError("token_invalid", "The token is not a JWS in compact form");
+}
+
+/**
+ * aws-jwt-verify decodes segments leniently: bytes that are not UTF-8 become U+FFFD, and only
+ * inside strings can they survive JSON.parse. So a header and payload with no U+FFFD in any key
+ * or string were valid UTF-8, and only the rare token with one needs the byte check below.
+ */
+function mayHoldInvalidUtf8(value: unknown, depth: number): boolean {
+  if (typeof value === "string") return value.includes("\uFFFD");
+  if (typeof value !== "object" || value === null) return false;
+  if (depth > 32) return true; // too deep to walk cheaply: let the byte check decide
+  if (Array.isArray(value)) {
+    for (const item of value) if (mayHoldInvalidUtf8(item, depth + 1)) return true;
+    return false;
+  }
+  for (const key in value) {
+    if (key.includes("\uFFFD") || mayHoldInvalidUtf8((value as Record<string, unknown>)[key], depth + 1)) return true;
+  }
+  return false;
 }
 
 /**

@@ -388,6 +388,18 @@ describe("invalid UTF-8", () => {
       await invalid(rs.signRaw(withBytes(`{"alg":"RS256","kid":"${rs.issuer.kid}","x":"`, seq, '"}'), json64(rs.claims())));
     }
   });
+  it("refuses invalid UTF-8 in a key, inside an array and in a nested object", async () => {
+    const body = JSON.stringify(rs.claims());
+    for (const seq of sequences) {
+      await invalid(rs.signRaw(json64(rs.header()), withBytes(`${body.slice(0, -1)},"k`, seq, '":1}')));
+      await invalid(rs.signRaw(json64(rs.header()), withBytes(`${body.slice(0, -1)},"list":["a","`, seq, '"]}')));
+      await invalid(rs.signRaw(json64(rs.header()), withBytes(`${body.slice(0, -1)},"deep":{"a":{"b":"`, seq, '"}}}')));
+    }
+  });
+  it("accepts a validly encoded U+FFFD (the byte check, not the character, decides)", async () => {
+    const p = await auth.resolveTenant(rs.signJson(rs.claims({ note: "replacement \uFFFD character" })));
+    expect(p.claims["note"]).toBe("replacement \uFFFD character");
+  });
   it("accepts valid non-ASCII UTF-8 (the check is for validity, not ASCII)", async () => {
     const p = await auth.resolveTenant(rs.signJson(rs.claims({ "cognito:groups": ["tenant:ácme-東京-🏢"] })));
     expect(p.tenantId).toBe("ácme-東京-🏢");
