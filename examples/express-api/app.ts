@@ -7,20 +7,7 @@ import express from "express";
 import type { Express } from "express";
 import type { TenantAuth } from "cognito-tenancy";
 import { requireGroups, requireTenantRole, tenantAuth, tenantAuthErrorHandler } from "cognito-tenancy/express";
-
-interface Project {
-  id: string;
-  name: string;
-}
-
-/** Each tenant's projects. A real app would read them from a store, filtered by tenant. */
-function sampleProjects(): Map<string, Project[]> {
-  return new Map([
-    ["acme", [{ id: "a1", name: "Rocket skates" }, { id: "a2", name: "Giant magnet" }]],
-    ["globex", [{ id: "g1", name: "Doomsday device" }]],
-    ["initech", [{ id: "i1", name: "TPS reports" }]],
-  ]);
-}
+import { sampleProjects } from "../shared/tour.js";
 
 export function createApp(auth: TenantAuth): Express {
   const projects = sampleProjects();

@@ -7,20 +7,7 @@ import Fastify from "fastify";
 import type { FastifyInstance } from "fastify";
 import type { TenantAuth } from "cognito-tenancy";
 import { tenantAuthPlugin } from "cognito-tenancy/fastify";
-
-interface Project {
-  id: string;
-  name: string;
-}
-
-/** Each tenant's projects. A real app would read them from a store, filtered by tenant. */
-function sampleProjects(): Map<string, Project[]> {
-  return new Map([
-    ["acme", [{ id: "a1", name: "Rocket skates" }, { id: "a2", name: "Giant magnet" }]],
-    ["globex", [{ id: "g1", name: "Doomsday device" }]],
-    ["initech", [{ id: "i1", name: "TPS reports" }]],
-  ]);
-}
+import { sampleProjects } from "../shared/tour.js";
 
 export async function buildApp(auth: TenantAuth): Promise<FastifyInstance> {
   const projects = sampleProjects();
