@@ -177,11 +177,7 @@ async function startEngine(name: EngineName): Promise<Engine> {
   // The real SDK client, pointed at the emulator; against the service, drop endpoint and credentials.
   // (Imported here: the default, local Cedar, needs no AWS SDK.)
   const { VerifiedPermissionsClient } = await import("@aws-sdk/client-verifiedpermissions");
-  const client = new VerifiedPermissionsClient({
-    endpoint: emulator.endpoint,
-    region: "us-east-1",
-    credentials: { accessKeyId: "demo", secretAccessKey: "demo" },
-  });
+  const client = new VerifiedPermissionsClient(emulator.clientConfig);
   const authorizer = createVerifiedPermissionsAuthorizer({
     policyStoreId: emulator.policyStoreId,
     client,

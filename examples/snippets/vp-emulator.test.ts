@@ -13,11 +13,7 @@ const emulator = await startVerifiedPermissionsEmulator({
   namespace: "TenancyDemo",
 });
 // The real SDK client, pointed at the emulator: your production code path, no AWS account.
-const client = new VerifiedPermissionsClient({
-  endpoint: emulator.endpoint,
-  region: "us-east-1",
-  credentials: { accessKeyId: "test", secretAccessKey: "test" },
-});
+const client = new VerifiedPermissionsClient(emulator.clientConfig);
 const authorizer = createVerifiedPermissionsAuthorizer({
   policyStoreId: emulator.policyStoreId,
   client,

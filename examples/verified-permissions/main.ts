@@ -26,13 +26,9 @@ const emulator = await startVerifiedPermissionsEmulator({
   namespace: "TenancyDemo",
 });
 
-// The real SDK client. Against the service, drop `endpoint` and `credentials` (the SDK's default
-// credential chain), and use your policy store's id.
-const client = new VerifiedPermissionsClient({
-  endpoint: emulator.endpoint,
-  region: "us-east-1",
-  credentials: { accessKeyId: "example", secretAccessKey: "example" },
-});
+// The real SDK client. Against the service, give your region instead (credentials come from the
+// SDK's default chain), and use your policy store's id.
+const client = new VerifiedPermissionsClient(emulator.clientConfig);
 const authorizer = createVerifiedPermissionsAuthorizer({
   policyStoreId: emulator.policyStoreId,
   client,

@@ -147,8 +147,24 @@ const METHOD: Record<Operation, "isAuthorized" | "batchIsAuthorized" | "isAuthor
   BatchIsAuthorizedWithToken: "batchIsAuthorizedWithToken",
 };
 
+// Verified Permissions stores hold the schema as JSON; Cedar schema text is the other common form
+// and would otherwise fail here with a bare SyntaxError.
+function parseSchemaJson(text: string): CedarSchemaJson {
+  try {
+    return JSON.parse(text) as CedarSchemaJson;
+  } catch {
+    throw new TypeError(
+      "createVerifiedPermissionsAuthorizer: schema must be the store's schema as JSON (an object or JSON text), not Cedar schema text; " +
+        'convert it with schemaToJson of "@cedar-policy/cedar-wasm/nodejs" or copy the console\'s JSON view',
+    );
+  }
+}
+
 /** The token's (unverified) `sub` and `iss` name this principal: enough to refuse a mix-up. */
 function tokenBelongsTo(token: string, principal: TenantPrincipal): boolean {
+  // The usual case: the principal came from resolveTenant, which knows its token. No parse.
+  const known = tokenOf(principal);
+  if (known !== undefined) return known === token;
   try {
     const payload = JSON.parse(Buffer.from(token.split(".")[1] ?? "", "base64url").toString("utf8")) as { sub?: unknown; iss?: unknown };
     return payload.sub === principal.sub && payload.iss === principal.issuer;
@@ -195,7 +211,7 @@ export function createVerifiedPermissionsAuthorizer(options: VerifiedPermissions
   const batch = options.batch === false ? undefined : { windowMs: Math.max(0, options.batch?.windowMs ?? 0), maxSize: Math.min(30, Math.max(1, options.batch?.maxSize ?? 30)) };
   const cache = options.cache === false ? undefined : new BoundedCache<{ decision: Decision; expiresAtMs: number }>(options.cache?.maxEntries ?? 10_000);
   const ttlMs = options.cache === false ? 0 : (options.cache?.ttlMs ?? 60_000);
-  const schema: CedarSchemaJson | undefined = typeof options.schema === "string" ? (JSON.parse(options.schema) as CedarSchemaJson) : options.schema;
+  const schema = typeof options.schema === "string" ? parseSchemaJson(options.schema) : options.schema;
   const staticEntities = (options.entities ?? []).map(normalizeEntity);
   const mapping = {
     namespace: options.namespace,

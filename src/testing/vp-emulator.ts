@@ -45,6 +45,12 @@ export interface VerifiedPermissionsEmulatorOptions {
 export interface VerifiedPermissionsEmulator {
   /** `http://127.0.0.1:<port>`: give it to the SDK client as `endpoint`. */
   readonly endpoint: string;
+  /**
+   * Everything the SDK client needs to talk to the emulator (endpoint, a region, dummy
+   * credentials): `new VerifiedPermissionsClient(emulator.clientConfig)`, or
+   * `createVerifiedPermissionsAuthorizer({ clientConfig: emulator.clientConfig, ... })`.
+   */
+  readonly clientConfig: { readonly endpoint: string; readonly region: string; readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string } };
   readonly policyStoreId: string;
   /** Calls received per operation (every call, failed ones too). */
   readonly calls: Readonly<Record<EmulatorOperation, number>>;
@@ -89,10 +95,7 @@ const MAX_BATCH = 30;
  * @example
  * ```ts
  * const emulator = await startVerifiedPermissionsEmulator({ policies, schema });
- * const client = new VerifiedPermissionsClient({
- *   endpoint: emulator.endpoint, region: "us-east-1",
- *   credentials: { accessKeyId: "test", secretAccessKey: "test" },
- * });
+ * const client = new VerifiedPermissionsClient(emulator.clientConfig);
  * ```
  *
  * Invalid policies or schema reject here with Cedar's message. Requests are checked against the
@@ -324,8 +327,13 @@ export async function startVerifiedPermissionsEmulator(options: VerifiedPermissi
   });
   const { port } = server.address() as AddressInfo;
 
+  const endpoint = `http://127.0.0.1:${port}`;
   return {
-    endpoint: `http://127.0.0.1:${port}`,
+    endpoint,
+    // A fresh object each time: the SDK writes into the credentials it is given.
+    get clientConfig() {
+      return { endpoint, region: "us-east-1", credentials: { accessKeyId: "emulator", secretAccessKey: "emulator" } };
+    },
     policyStoreId,
     calls,
     get callCount() {

@@ -288,16 +288,36 @@ describe("fail closed", () => {
 
   it("mode withToken refuses a request.token that is not the principal's", async () => {
     const bob = await s.caller("bob", ["tenant:globex"]);
+    const a = vp({ mode: "withToken" });
+    const served = await s.auth.resolveTenant(alice.token); // remembered: compared as strings
+    const { principalFromClaims } = await import("../../src/index.js");
+    const fromClaims = await principalFromClaims({ ...alice.principal.claims }); // not: decoded
     emulator.resetCalls();
-    const err = await expectUnavailable(vp({ mode: "withToken" }).isAuthorized({ ...r(), token: bob.token }));
-    expect((err.cause as Error).message).toMatch(/not the token of/);
+    for (const principal of [served, fromClaims]) {
+      const err = await expectUnavailable(a.isAuthorized({ ...r(), principal, token: bob.token }));
+      expect((err.cause as Error).message).toMatch(/not the token of/);
+    }
+    // Another token of alice's own (a refresh) is not the one this principal was verified from.
+    const refreshed = await s.issuer.idToken({ sub: "sub-alice", username: "alice", groups: ["tenant:acme"] });
+    await expectUnavailable(a.isAuthorized({ ...r(), principal: served, token: refreshed }));
     expect(emulator.callCount).toBe(0);
   });
 
   it("a token the identity source refuses denies", async () => {
+    // Same sub and iss as alice, a foreign signature: it reaches the service, which refuses it.
+    // (A principal without a remembered token, so the local same-token check cannot stop it first.)
+    const { principalFromClaims } = await import("../../src/index.js");
+    const fromClaims = await principalFromClaims({ ...alice.principal.claims });
     const foreign = await s.issuer.idToken({ sub: "sub-alice", groups: ["tenant:acme"], signWith: "foreign" });
-    const err = await expectUnavailable(vp({ mode: "withToken" }).isAuthorized({ ...r(), token: foreign }));
+    const err = await expectUnavailable(vp({ mode: "withToken" }).isAuthorized({ ...r(), principal: fromClaims, token: foreign }));
     expect((err.cause as Error).name).toBe("ValidationException");
+  });
+});
+
+describe("configuration", () => {
+  it("Cedar schema text instead of JSON is a TypeError that says what to give", () => {
+    expect(() => vp({ schema: SCHEMA })).toThrow(/schema must be the store's schema as JSON/);
+    expect(() => vp({ schema: JSON.stringify(SCHEMA_JSON) })).not.toThrow();
   });
 });
 
