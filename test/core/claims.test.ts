@@ -47,6 +47,16 @@ describe("isValidGroupName", () => {
       expect(isValidGroupName(name)).toBe(false);
     },
   );
+  // ASCII names skip the Unicode pattern (it costs ICU data at start-up): the shortcut must agree
+  // with Cognito's pattern on every ASCII character, alone and beside a non-ASCII one.
+  it("agrees with Cognito's pattern on every ASCII character", () => {
+    const cognito = /^[\p{L}\p{M}\p{S}\p{N}\p{P}]+$/u;
+    for (let code = 0; code < 128; code++) {
+      const c = String.fromCharCode(code);
+      expect(isValidGroupName(c), `U+${code.toString(16)}`).toBe(cognito.test(c));
+      expect(isValidGroupName(`é${c}`), `é + U+${code.toString(16)}`).toBe(cognito.test(`é${c}`));
+    }
+  });
 });
 
 describe("normalizeClaims", () => {
