@@ -1,22 +1,47 @@
 import { existsSync } from "node:fs";
+import { resolve, sep } from "node:path";
+import type { Plugin } from "esbuild";
 import { defineConfig } from "tsup";
 
 // One entry per subpath export. An entry whose source is not there yet is skipped, so the build
 // grows with the package.json exports as adapters and authorizers land.
 const entries: Record<string, string> = {
   index: "src/index.ts",
-  "testing/index": "src/testing/index.ts",
+  testing: "src/testing/index.ts",
   express: "src/adapters/express.ts",
   fastify: "src/adapters/fastify.ts",
   lambda: "src/adapters/lambda.ts",
   "verified-permissions": "src/authorizers/verified-permissions.ts",
   cedar: "src/authorizers/cedar.ts",
 };
+const present = Object.fromEntries(Object.entries(entries).filter(([, file]) => existsSync(file)));
+
+const coreDir = resolve("src/core") + sep;
+
+/**
+ * All of src/core goes into one file, dist/core.js (and core.cjs), that every entry imports.
+ * esbuild's splitting alone makes a chunk per combination of entries that share a module, and
+ * the root entry then loaded nine files; each costs the ESM loader time on a cold start (about
+ * 7 ms in all, measured in docs/benchmarks.md). One shared file also keeps the single
+ * TenantAuthError class and token memory that splitting gave.
+ */
+const sharedCore: Plugin = {
+  name: "shared-core",
+  setup(build) {
+    // tsup builds CJS with splitting as ESM and converts it afterwards: only the extension tells.
+    const file = build.initialOptions.outExtension?.[".js"] === ".cjs" ? "./core.cjs" : "./core.js";
+    build.onResolve({ filter: /\/core\/[\w-]+\.js$/ }, (args) => {
+      if (args.importer.startsWith(coreDir)) return undefined;
+      const target = resolve(args.resolveDir, args.path);
+      return target.startsWith(coreDir) ? { path: file, external: true } : undefined;
+    });
+  },
+};
 
 export default defineConfig({
-  entry: Object.fromEntries(Object.entries(entries).filter(([, file]) => existsSync(file))),
+  entry: { ...present, core: "src/core/index.ts" },
   format: ["esm", "cjs"],
-  dts: true,
+  dts: { entry: present },
   clean: true,
   sourcemap: false,
   target: "node20",
@@ -24,4 +49,5 @@ export default defineConfig({
   splitting: true,
   treeshake: true,
   outDir: "dist",
+  esbuildPlugins: [sharedCore],
 });

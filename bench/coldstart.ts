@@ -2,11 +2,14 @@
  * Lambda cold start: what importing the core costs and what it pulls in.
  * - bundle: esbuild bundles src/index.ts minified with aws-jwt-verify external: the core's own bytes;
  *   its metafile lists every module the entry can load.
- * - import time: a child process imports the built entry (dist/index.js when it is up to date,
- *   else an equivalent esbuild bundle) and reports how long the import took; median of several.
+ * - import time: a child process imports the built entry (dist/index.js, built first when it is
+ *   missing or older than src/) and reports how long the import took; median of several.
+ *   Our own share is timed apart: a child first imports the aws-jwt-verify modules the core uses,
+ *   then times importing our entry on top of them. A child that imports an empty module the same
+ *   way gives the floor the loader costs for any file.
  */
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, rmSync, statSync, existsSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync, statSync, existsSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -21,6 +24,8 @@ export const FORBIDDEN = [/^@aws-sdk\//, /^@smithy\//, /^@cedar-policy\//, /^jos
 export interface ColdStartResult {
   coreMinBytes: number;
   coreMinGzipBytes: number;
+  /** A handler bundled with esbuild that imports only createTenantAuth (tree-shaken). */
+  createTenantAuthOnlyMinBytes: number;
   withAwsJwtVerifyMinBytes: number;
   /** Packages (node_modules) the core bundle reaches, aws-jwt-verify kept external. */
   externalPackages: string[];
@@ -29,6 +34,12 @@ export interface ColdStartResult {
   /** Forbidden packages found (must be empty). */
   forbidden: string[];
   importMs: number[];
+  /** Importing our entry once aws-jwt-verify is loaded: the time that is ours. */
+  ownImportMs: number[];
+  /** Importing an empty module the same way: the loader's floor. */
+  floorImportMs: number[];
+  /** Our files the CJS entry loads (names under dist/). */
+  ownFiles: string[];
   importSource: string;
   /** Packages require()d at runtime by the CJS entry, from require.cache. */
   loadedPackages: string[];
@@ -48,19 +59,19 @@ function newestMtime(dir: string): number {
   return newest;
 }
 
-async function bundle(format: "esm" | "cjs", outfile: string | undefined, external: string[], minify: boolean) {
+async function bundle(external: string[]) {
   return build({
     entryPoints: [join(root, "src/index.ts")],
     bundle: true,
-    format,
+    format: "esm",
     platform: "node",
     target: "node20",
-    minify,
+    minify: true,
     treeShaking: true,
     external,
     metafile: true,
-    write: outfile !== undefined,
-    ...(outfile === undefined ? { outdir: join(tmpdir(), "cognito-tenancy-bench-unused") } : { outfile }),
+    write: false,
+    outdir: join(tmpdir(), "cognito-tenancy-bench-unused"),
     logLevel: "silent",
   });
 }
@@ -68,10 +79,21 @@ async function bundle(format: "esm" | "cjs", outfile: string | undefined, extern
 export async function runColdStart(samples: number): Promise<ColdStartResult> {
   const tmp = mkdtempSync(join(tmpdir(), "cognito-tenancy-bench-"));
   try {
-    const core = await bundle("esm", undefined, ["aws-jwt-verify", "aws-jwt-verify/*"], true);
+    const core = await bundle(["aws-jwt-verify", "aws-jwt-verify/*"]);
     const coreText = core.outputFiles![0]!.contents;
     const { gzipSync } = await import("node:zlib");
-    const all = await bundle("esm", undefined, [], true);
+    const all = await bundle([]);
+    const only = await build({
+      stdin: { contents: 'export { createTenantAuth } from "./src/index.ts";', resolveDir: root, loader: "ts" },
+      bundle: true,
+      format: "esm",
+      platform: "node",
+      target: "node20",
+      minify: true,
+      external: ["aws-jwt-verify", "aws-jwt-verify/*"],
+      write: false,
+      logLevel: "silent",
+    });
     const inputs = Object.keys(all.metafile.inputs);
     const externalPackages = [...new Set(inputs.map(packageOf).filter((p): p is string => p !== undefined))].sort();
     const builtins = [
@@ -84,49 +106,57 @@ export async function runColdStart(samples: number): Promise<ColdStartResult> {
     ].sort();
     const forbidden = externalPackages.filter((p) => FORBIDDEN.some((re) => re.test(p)));
 
-    // The import: dist/index.js if it is newer than every source file, else an esbuild bundle
-    // made the way tsup makes it (ESM, dependencies external).
+    // The import: what the package ships, dist/index.js and the shared core it imports. Built
+    // first when missing or older than src/ (tsup, as npm run build does), so the figure is never
+    // that of a stand-in with a different file layout.
     const dist = join(root, "dist/index.js");
-    let entry: string;
-    let cjsEntry: string;
-    let importSource: string;
-    if (existsSync(dist) && existsSync(join(root, "dist/index.cjs")) && statSync(dist).mtimeMs >= newestMtime(join(root, "src"))) {
-      entry = dist;
-      cjsEntry = join(root, "dist/index.cjs");
-      importSource = "dist/index.js (npm run build)";
-    } else {
-      entry = join(root, "bench/.out-core.mjs");
-      cjsEntry = join(root, "bench/.out-core.cjs");
-      await bundle("esm", entry, ["aws-jwt-verify", "aws-jwt-verify/*"], false);
-      await bundle("cjs", cjsEntry, ["aws-jwt-verify", "aws-jwt-verify/*"], false);
-      importSource = "esbuild bundle of src/index.ts (dist missing or older than src)";
+    const cjsEntry = join(root, "dist/index.cjs");
+    const fresh = existsSync(dist) && existsSync(cjsEntry) && statSync(dist).mtimeMs >= newestMtime(join(root, "src"));
+    if (!fresh) {
+      const built = spawnSync("npm", ["run", "build"], { cwd: root, encoding: "utf8" });
+      if (built.status !== 0) throw new Error(`npm run build failed: ${built.stdout}${built.stderr}`);
     }
+    const entry = dist;
+    const importSource = fresh ? "dist/index.js" : "dist/index.js, built for this run";
     const importMs: number[] = [];
-    const script = `const t = performance.now(); await import(${JSON.stringify(pathToFileURL(entry).href)}); console.log(performance.now() - t);`;
-    for (let i = 0; i < samples; i++) {
+    const ownImportMs: number[] = [];
+    const floorImportMs: number[] = [];
+    const empty = join(tmp, "empty.mjs");
+    writeFileSync(empty, "export {};\n");
+    const deps = ["aws-jwt-verify/jwt-verifier", "aws-jwt-verify/jwt", "aws-jwt-verify/jwk", "aws-jwt-verify/error", "node:buffer"];
+    const timed = (file: string, preload: string[]) =>
+      `${preload.map((d) => `await import(${JSON.stringify(d)});`).join(" ")} const t = performance.now(); await import(${JSON.stringify(pathToFileURL(file).href)}); console.log(performance.now() - t);`;
+    const child = (script: string): number => {
       const r = spawnSync(process.execPath, ["--input-type=module", "-e", script], { cwd: root, encoding: "utf8" });
       if (r.status !== 0) throw new Error(`import failed: ${r.stderr}`);
-      importMs.push(Number(r.stdout.trim()));
+      return Number(r.stdout.trim());
+    };
+    // Interleaved, so that a busy moment on the machine touches all three alike.
+    for (let i = 0; i < samples; i++) {
+      importMs.push(child(timed(entry, [])));
+      ownImportMs.push(child(timed(entry, deps)));
+      floorImportMs.push(child(timed(empty, deps)));
     }
     const listScript =
       `require(${JSON.stringify(cjsEntry)});` +
       `const pk = new Set(Object.keys(require.cache).map((p) => (/node_modules\\/((?:@[^/]+\\/)?[^/]+)/.exec(p.replaceAll("\\\\", "/")) || [])[1]).filter(Boolean));` +
-      `console.log(JSON.stringify([...pk].sort()));`;
+      `const own = Object.keys(require.cache).filter((p) => !p.includes("node_modules")).map((p) => p.split(/[\\\\/]/).pop());` +
+      `console.log(JSON.stringify([[...pk].sort(), own.sort()]));`;
     const listed = spawnSync(process.execPath, ["-e", listScript], { cwd: root, encoding: "utf8" });
     if (listed.status !== 0) throw new Error(`require failed: ${listed.stderr}`);
-    const loadedPackages = JSON.parse(listed.stdout.trim()) as string[];
-    if (entry.includes(".out-core")) {
-      rmSync(entry, { force: true });
-      rmSync(cjsEntry, { force: true });
-    }
+    const [loadedPackages, ownFiles] = JSON.parse(listed.stdout.trim()) as [string[], string[]];
     return {
       coreMinBytes: coreText.byteLength,
       coreMinGzipBytes: gzipSync(coreText).byteLength,
+      createTenantAuthOnlyMinBytes: only.outputFiles[0]!.contents.byteLength,
       withAwsJwtVerifyMinBytes: all.outputFiles![0]!.contents.byteLength,
       externalPackages,
       builtins,
       forbidden: [...forbidden, ...loadedPackages.filter((p) => FORBIDDEN.some((re) => re.test(p)))],
       importMs,
+      ownImportMs,
+      floorImportMs,
+      ownFiles,
       importSource,
       loadedPackages,
     };

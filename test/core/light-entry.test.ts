@@ -42,9 +42,10 @@ describe("the core entry (cognito-tenancy)", () => {
     expect(externals.filter((p) => !/^(node:)?[a-z_/]+$/.test(p) || FORBIDDEN.some((re) => re.test(p)))).toEqual([]);
   }, 30_000);
 
-  // Issue 6 set 15 KB minified for the core's own code; it is not met (docs/benchmarks.md,
-  // "Cold start"): the whole entry is about 28 KB with the Cedar entity mapping, and an app that
-  // bundles only createTenantAuth carries about 22 KB. These budgets catch growth.
+  // Issue 6 set 15 KB minified for the core's own code; we decided against cutting to it
+  // (docs/benchmarks.md, "The 15 KB size budget"): the whole entry is about 29 KB with the Cedar
+  // entity mapping and guards, and an app that bundles only createTenantAuth carries about 22 KB.
+  // These budgets hold today's sizes so they cannot creep.
   it("the core's own minified code (aws-jwt-verify excluded) stays within its budget", async () => {
     const result = await bundleCore(["aws-jwt-verify", "aws-jwt-verify/*"]);
     expect(result.outputFiles[0]!.contents.byteLength).toBeLessThan(30 * 1024);

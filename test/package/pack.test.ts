@@ -3,7 +3,7 @@
 // repository so that the peers (express, fastify, the AWS SDK, cedar-wasm, jose) resolve from
 // our node_modules, while cognito-tenancy itself resolves only from the tarball.
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
@@ -99,6 +99,27 @@ const heavy = Object.keys(require.cache).filter((f) => /node_modules[\\\\/](expr
 console.log(JSON.stringify(heavy));`,
     );
     expect(JSON.parse(run("node", ["light.cjs"], project))).toEqual([]);
+  });
+
+  // Each file the ESM loader or require() opens costs a cold start time (docs/benchmarks.md), so
+  // the root entry is two files: itself and the one shared core every entry imports.
+  it("the root entry loads two files of ours (index and the shared core), from CommonJS and from ESM", () => {
+    writeFileSync(
+      join(project, "files.cjs"),
+      `require("cognito-tenancy");
+console.log(JSON.stringify(Object.keys(require.cache).filter((f) => /node_modules[\\\\/]cognito-tenancy[\\\\/]/.test(f)).map((f) => f.split(/[\\\\/]/).pop()).sort()));`,
+    );
+    expect(JSON.parse(run("node", ["files.cjs"], project))).toEqual(["core.cjs", "index.cjs"]);
+
+    const dist = join(project, "node_modules", "cognito-tenancy", "dist");
+    const relativeImports = (file: string) =>
+      [...readFileSync(join(dist, file), "utf8").matchAll(/^(?:import|export)\b[^;]*?from\s*['"](\.[^'"]+)['"]/gm)].map((m) => m[1]);
+    expect(relativeImports("index.js")).toEqual(["./core.js"]);
+    expect(relativeImports("core.js")).toEqual([]);
+    // Every other entry shares that one core rather than carrying a copy of it.
+    for (const entry of ["express.js", "fastify.js", "lambda.js", "verified-permissions.js", "cedar.js", "testing.js"]) {
+      expect(relativeImports(entry), entry).toContain("./core.js");
+    }
   });
 
   it("a TypeScript file using every subpath type-checks (NodeNext)", () => {
