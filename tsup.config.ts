@@ -15,6 +15,8 @@ const entries: Record<string, string> = {
   cedar: "src/authorizers/cedar.ts",
 };
 const present = Object.fromEntries(Object.entries(entries).filter(([, file]) => existsSync(file)));
+// Every output sits directly in dist/, so "./core.js" below is right from each of them.
+for (const name of Object.keys(entries)) if (name.includes("/")) throw new Error(`entry ${name}: keep entries flat in dist/`);
 
 const coreDir = resolve("src/core") + sep;
 
