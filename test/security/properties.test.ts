@@ -56,8 +56,26 @@ const claimsArb = fc
     }),
   );
 
+/**
+ * Well-formed claims only, so that the hint property is not vacuous: with claimsArb alone a run
+ * of 300 honoured a hint about 3 times, and now and then never.
+ */
+const wellFormedClaimsArb = fc.record({
+  sub: fc.uuid(),
+  iss: fc.constant(ISS),
+  token_use: fc.constantFrom("id", "access"),
+  exp: fc.integer({ min: now + 60, max: now + 7200 }),
+  aud: fc.constantFrom("client-a", "client-b"),
+  client_id: fc.constantFrom("client-a", "client-b"),
+  "cognito:groups": fc.array(
+    fc.tuple(fc.constantFrom("acme", "globex", "initech", "ácme", "東京"), fc.option(fc.constantFrom("admin", "reader"), { nil: undefined })).map(([t, r]) => (r === undefined ? `tenant:${t}` : `tenant:${t}:${r}`)),
+    { maxLength: 4 },
+  ),
+  "custom:tenant_id": fc.oneof(fc.constantFrom("acme", "globex"), fc.array(fc.constantFrom("acme", "globex", "initech"), { minLength: 1, maxLength: 3 })),
+}) as fc.Arbitrary<Record<string, unknown>>;
+
 /** Claims and a hint: half the time a tenant the claims' groups or claim name, else anything. */
-const claimsWithHint = claimsArb.chain((claims) => {
+const claimsWithHint = fc.oneof(claimsArb, wellFormedClaimsArb).chain((claims) => {
   const own = (k: string) => (Object.prototype.hasOwnProperty.call(claims, k) ? claims[k] : undefined);
   const candidates: string[] = ["pool-tenant", "tenant-a", "tenant-b"];
   const groups = own("cognito:groups");
@@ -125,7 +143,7 @@ describe("properties of the normalizer and tenant resolution", () => {
     it(`${name}: any claims object gives a principal or a TenantAuthError, and only a named tenant`, async () => {
       let resolved = 0;
       await fc.assert(
-        fc.asyncProperty(claimsArb, async (claims) => {
+        fc.asyncProperty(fc.oneof(claimsArb, wellFormedClaimsArb), async (claims) => {
           const result = await outcome(claims, strategy);
           expect(({} as Record<string, unknown>)["polluted"]).toBeUndefined();
           if (result instanceof TenantAuthError) {
