@@ -13,14 +13,12 @@ import { mkdtempSync, readdirSync, rmSync, statSync, existsSync, writeFileSync }
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { build } from "esbuild";
+import { AWS_JWT_VERIFY, FORBIDDEN, bundleCore, bundleCreateTenantAuthOnly, packageOf } from "./core-bundle.js";
 import { median } from "./measure.js";
 
 const root = resolve(import.meta.dirname, "..");
 
 /** Packages the core must never load. */
-export const FORBIDDEN = [/^@aws-sdk\//, /^@smithy\//, /^@cedar-policy\//, /^jose$/, /^express$/, /^fastify$/, /^@fastify\//, /^@middy\//];
-
 export interface ColdStartResult {
   coreMinBytes: number;
   coreMinGzipBytes: number;
@@ -45,11 +43,6 @@ export interface ColdStartResult {
   loadedPackages: string[];
 }
 
-function packageOf(path: string): string | undefined {
-  const m = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(path.replaceAll("\\", "/"));
-  return m?.[1];
-}
-
 function newestMtime(dir: string): number {
   let newest = 0;
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
@@ -59,41 +52,14 @@ function newestMtime(dir: string): number {
   return newest;
 }
 
-async function bundle(external: string[]) {
-  return build({
-    entryPoints: [join(root, "src/index.ts")],
-    bundle: true,
-    format: "esm",
-    platform: "node",
-    target: "node20",
-    minify: true,
-    treeShaking: true,
-    external,
-    metafile: true,
-    write: false,
-    outdir: join(tmpdir(), "cognito-tenancy-bench-unused"),
-    logLevel: "silent",
-  });
-}
-
 export async function runColdStart(samples: number): Promise<ColdStartResult> {
   const tmp = mkdtempSync(join(tmpdir(), "cognito-tenancy-bench-"));
   try {
-    const core = await bundle(["aws-jwt-verify", "aws-jwt-verify/*"]);
+    const core = await bundleCore(AWS_JWT_VERIFY);
     const coreText = core.outputFiles![0]!.contents;
     const { gzipSync } = await import("node:zlib");
-    const all = await bundle([]);
-    const only = await build({
-      stdin: { contents: 'export { createTenantAuth } from "./src/index.ts";', resolveDir: root, loader: "ts" },
-      bundle: true,
-      format: "esm",
-      platform: "node",
-      target: "node20",
-      minify: true,
-      external: ["aws-jwt-verify", "aws-jwt-verify/*"],
-      write: false,
-      logLevel: "silent",
-    });
+    const all = await bundleCore([]);
+    const only = await bundleCreateTenantAuthOnly();
     const inputs = Object.keys(all.metafile.inputs);
     const externalPackages = [...new Set(inputs.map(packageOf).filter((p): p is string => p !== undefined))].sort();
     const builtins = [

@@ -1,31 +1,7 @@
 // The core entry stays light for Lambda cold starts: what `cognito-tenancy` can load is decided
 // statically from esbuild's metafile (deterministic, no timing), and its own size is bounded.
-import { resolve } from "node:path";
-import { build } from "esbuild";
+import { AWS_JWT_VERIFY, FORBIDDEN, bundleCore, bundleCreateTenantAuthOnly, packageOf } from "../../bench/core-bundle.js";
 import { describe, expect, it } from "vitest";
-
-const root = resolve(import.meta.dirname, "../..");
-const FORBIDDEN = [/^@aws-sdk\//, /^@smithy\//, /^@cedar-policy\//, /^jose$/, /^express$/, /^fastify$/, /^@fastify\//, /^@middy\//];
-
-function packageOf(path: string): string | undefined {
-  return /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(path.replaceAll("\\", "/"))?.[1];
-}
-
-async function bundleCore(external: string[]) {
-  return build({
-    entryPoints: [resolve(root, "src/index.ts")],
-    bundle: true,
-    format: "esm",
-    platform: "node",
-    target: "node20",
-    minify: true,
-    external,
-    metafile: true,
-    write: false,
-    outdir: resolve(root, "dist-light-entry-unused"),
-    logLevel: "silent",
-  });
-}
 
 describe("the core entry (cognito-tenancy)", () => {
   it("bundles no AWS SDK, Cedar, jose, Express, Fastify or Middy code: aws-jwt-verify is its only package", async () => {
@@ -47,22 +23,12 @@ describe("the core entry (cognito-tenancy)", () => {
   // entity mapping and guards, and an app that bundles only createTenantAuth carries about 22 KB.
   // These budgets hold today's sizes so they cannot creep.
   it("the core's own minified code (aws-jwt-verify excluded) stays within its budget", async () => {
-    const result = await bundleCore(["aws-jwt-verify", "aws-jwt-verify/*"]);
+    const result = await bundleCore(AWS_JWT_VERIFY);
     expect(result.outputFiles[0]!.contents.byteLength).toBeLessThan(30 * 1024);
   }, 30_000);
 
   it("an app that bundles only createTenantAuth carries less", async () => {
-    const result = await build({
-      stdin: { contents: 'export { createTenantAuth } from "./src/index.ts";', resolveDir: root, loader: "ts" },
-      bundle: true,
-      format: "esm",
-      platform: "node",
-      target: "node20",
-      minify: true,
-      external: ["aws-jwt-verify", "aws-jwt-verify/*"],
-      write: false,
-      logLevel: "silent",
-    });
+    const result = await bundleCreateTenantAuthOnly();
     const bytes = result.outputFiles[0]!.contents.byteLength;
     expect(bytes).toBeLessThan(24 * 1024);
   }, 30_000);
