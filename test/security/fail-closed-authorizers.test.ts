@@ -41,9 +41,11 @@ const vp = (extra: Record<string, unknown> = {}) =>
   createVerifiedPermissionsAuthorizer({ policyStoreId: emulator.policyStoreId, client, namespace: NAMESPACE, timeoutMs: 200, cache: false, ...extra });
 
 describe("Verified Permissions endpoint failing or hanging: deny, never allow", () => {
+  // Healthy calls get a generous timeout: the SDK's first call is slow on a loaded machine, and
+  // only the failure cases are about the timeout.
   it("baseline: the healthy endpoint allows alice", async () => {
     emulator.setBehavior("ok");
-    expect((await authorizeOrThrow(vp(), read())).allowed).toBe(true);
+    expect((await authorizeOrThrow(vp({ timeoutMs: 10_000 }), read())).allowed).toBe(true);
   });
 
   for (const behavior of ["error", "hang", "throttle"] as const) {
@@ -61,7 +63,7 @@ describe("Verified Permissions endpoint failing or hanging: deny, never allow", 
   }
 
   it("nothing is remembered from an outage: the next decision asks again", async () => {
-    const a = vp({ cache: { maxEntries: 10, ttlMs: 60_000 } });
+    const a = vp({ cache: { maxEntries: 10, ttlMs: 60_000 }, timeoutMs: 10_000 });
     emulator.setBehavior("error");
     await expectRefused(() => authorizeOrThrow(a, read()), "authorizer_unavailable", 503);
     emulator.setBehavior("ok");

@@ -15,7 +15,10 @@ import { createTestIssuer, startJwksServer } from "../../src/testing/index.js";
 import type { JwksServer, TestIssuer } from "../../src/testing/index.js";
 import { createRawIssuer, expectRefused } from "./helpers.js";
 
-const FAST: TenantAuthOptions["jwks"] = { timeoutMs: 200, failureCooldownMs: 50, unknownKidCooldownMs: 60_000 };
+// A healthy loopback fetch gets a generous timeout, so a loaded machine cannot turn it into a
+// 503; only where the endpoint hangs on purpose is the timeout short (HANGS).
+const FAST: TenantAuthOptions["jwks"] = { timeoutMs: 10_000, failureCooldownMs: 50, unknownKidCooldownMs: 60_000 };
+const HANGS: TenantAuthOptions["jwks"] = { ...FAST, timeoutMs: 1000 };
 const servers: JwksServer[] = [];
 afterEach(async () => {
   await Promise.all(servers.splice(0).map((s) => s.close()));
@@ -46,7 +49,7 @@ describe("JWKS endpoint unreachable or broken: 503 jwks_unavailable", () => {
       const issuer = await createTestIssuer();
       const server = await serve(issuer);
       server.setBehavior(behavior);
-      const auth = createTenantAuth({ userPools: [server.userPool], jwks: FAST });
+      const auth = createTenantAuth({ userPools: [server.userPool], jwks: HANGS });
       await expectRefused(async () => auth.resolveTenant(await issuer.idToken({ groups: ["tenant:acme"] })), "jwks_unavailable", 503);
       expect(server.requestCount).toBe(1);
     });
@@ -81,7 +84,7 @@ describe("JWKS endpoint unreachable or broken: 503 jwks_unavailable", () => {
     const issuer = await createTestIssuer();
     const server = await serve(issuer);
     server.setBehavior("hang");
-    const auth = createTenantAuth({ userPools: [server.userPool], jwks: FAST });
+    const auth = createTenantAuth({ userPools: [server.userPool], jwks: HANGS });
     await expectRefused(() => auth.hydrate(), "jwks_unavailable", 503);
   });
 
@@ -97,7 +100,7 @@ describe("recovery", () => {
     const issuer = await createTestIssuer();
     const server = await serve(issuer);
     server.setBehavior("error");
-    const auth = createTenantAuth({ userPools: [server.userPool], jwks: { ...FAST, failureCooldownMs: 300 } });
+    const auth = createTenantAuth({ userPools: [server.userPool], jwks: { ...FAST, failureCooldownMs: 1500 } });
     const token = await issuer.idToken({ groups: ["tenant:acme"] });
     await expectRefused(() => auth.resolveTenant(token), "jwks_unavailable", 503);
     expect(server.requestCount).toBe(1);
@@ -105,7 +108,7 @@ describe("recovery", () => {
     // Still inside the cooldown: fail fast, no request.
     await expectRefused(() => auth.resolveTenant(token), "jwks_unavailable", 503);
     expect(server.requestCount).toBe(1);
-    await sleep(350);
+    await sleep(1600);
     expect((await auth.resolveTenant(token)).tenantId).toBe("acme");
     expect(server.requestCount).toBe(2);
   });
@@ -114,7 +117,7 @@ describe("recovery", () => {
     const issuer = await createTestIssuer();
     const server = await serve(issuer);
     server.setBehavior("hang");
-    const auth = createTenantAuth({ userPools: [server.userPool], jwks: FAST });
+    const auth = createTenantAuth({ userPools: [server.userPool], jwks: HANGS });
     const token = await issuer.idToken({ groups: ["tenant:acme"] });
     await expectRefused(() => auth.resolveTenant(token), "jwks_unavailable", 503);
     server.setBehavior("ok");
@@ -148,7 +151,7 @@ describe("concurrency and floods", () => {
     const issuer = await createTestIssuer();
     const server = await serve(issuer);
     server.setBehavior("hang");
-    const auth = createTenantAuth({ userPools: [server.userPool], jwks: FAST });
+    const auth = createTenantAuth({ userPools: [server.userPool], jwks: HANGS });
     const token = await issuer.idToken({ groups: ["tenant:acme"] });
     await Promise.all(Array.from({ length: 50 }, () => expectRefused(() => auth.resolveTenant(token), "jwks_unavailable", 503)));
     expect(server.requestCount).toBe(1);
