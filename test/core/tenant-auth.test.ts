@@ -259,7 +259,7 @@ describe("JWKS over HTTP on loopback", () => {
     const i = await createTestIssuer();
     const server = await listen(i);
     server.setBehavior(behavior);
-    const a = createTenantAuth({ userPools: [server.userPool], requireTenant: false, jwks: { timeoutMs: 300, failureCooldownMs: 0 } });
+    const a = createTenantAuth({ userPools: [server.userPool], requireTenant: false, jwks: { timeoutMs: 1000, failureCooldownMs: 0 } });
     const token = await i.idToken();
     const err = await refusal(a.resolveTenant(token));
     expect([err.code, err.status]).toEqual(["jwks_unavailable", 503]);
