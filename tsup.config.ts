@@ -41,7 +41,8 @@ const sharedCore: Plugin = {
 };
 
 export default defineConfig({
-  entry: { ...present, core: "src/core/index.ts" },
+  // The command (package.json "bin") is an entry without types: nobody imports it.
+  entry: { ...present, core: "src/core/index.ts", cli: "src/cli/main.ts" },
   format: ["esm", "cjs"],
   dts: { entry: present },
   clean: true,

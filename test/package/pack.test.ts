@@ -77,7 +77,7 @@ const { createTestIssuer, startVerifiedPermissionsEmulator } = ${load("cognito-t
 const issuer = await createTestIssuer();
 const em = await startVerifiedPermissionsEmulator({ policies: 'permit (principal, action, resource);', userPools: [issuer.userPool] });
 const auth = createTenantAuth({ userPools: [issuer.userPool] });
-const a = createVerifiedPermissionsAuthorizer({ policyStoreId: em.policyStoreId, namespace: "Demo", mode: "withToken", cache: false,
+const a = createVerifiedPermissionsAuthorizer({ policyStoreId: em.policyStoreId, namespace: "Demo", mode: "withToken", cache: false, timeoutMs: 30000,
   clientConfig: { endpoint: em.endpoint, region: "us-east-1", credentials: { accessKeyId: "x", secretAccessKey: "y" } } });
 const principal = await auth.resolveTenant(await issuer.idToken({ groups: ["tenant:acme"] }));
 const d = await a.isAuthorized({ principal, action: "Read", resource: { type: "Doc", id: "d" } });
@@ -184,5 +184,19 @@ export const used = [tenantAuth(auth), requireTenantRole("admin"), tenantAuthPlu
       output = String((err as { stdout?: string }).stdout ?? err);
     }
     expect(output).toBe("");
+  }, 60_000);
+
+  it("the cognito-tenancy command runs from the installed package", async () => {
+    const pkg = JSON.parse(readFileSync(join(project, "node_modules/cognito-tenancy/package.json"), "utf8")) as { bin: Record<string, string> };
+    const bin = join(project, "node_modules/cognito-tenancy", pkg.bin["cognito-tenancy"] as string);
+    expect(readFileSync(bin, "utf8").startsWith("#!/usr/bin/env node\n")).toBe(true);
+    expect(run("node", [bin, "--help"], project)).toContain("Usage: cognito-tenancy <command>");
+    writeFileSync(
+      join(project, "cli-token.mjs"),
+      `import { createTestIssuer } from "cognito-tenancy/testing";\nconst i = await createTestIssuer();\nconsole.log(await i.idToken({ groups: ["tenant:acme"] }));\n`,
+    );
+    const token = run("node", ["cli-token.mjs"], project).trim();
+    const out = execFileSync("node", [bin, "inspect", "--json"], { cwd: project, input: token, encoding: "utf8" });
+    expect(JSON.parse(out)).toMatchObject({ verified: false, principal: { tenantId: "acme" } });
   }, 60_000);
 });
