@@ -1,5 +1,4 @@
 import { KeyObject as NodeKeyObject, createPrivateKey, randomUUID, sign as cryptoSign } from "node:crypto";
-import { exportJWK, generateKeyPair, importJWK } from "jose";
 import type { CryptoKey, JWK, KeyObject } from "jose";
 import type { UserPoolConfig } from "../core/verify.js";
 import type { JwksServer } from "./jwks-server.js";
@@ -87,7 +86,23 @@ interface KeyPair {
   publicJwk: JWK;
 }
 
+type Jose = typeof import("jose");
+let joseModule: Promise<Jose> | undefined;
+
+/**
+ * jose (an optional peer) is loaded on the first issuer, with import() in both builds: jose 6 is
+ * ESM only, and a top-level require of it fails on the Node 20 releases without require(esm).
+ */
+function loadJose(): Promise<Jose> {
+  joseModule ??= import("jose").catch((err: unknown) => {
+    joseModule = undefined;
+    throw new Error("cognito-tenancy/testing needs jose: npm install --save-dev jose", { cause: err });
+  });
+  return joseModule;
+}
+
 async function newKeyPair(alg: "RS256" | "ES256", privateJwk?: JWK): Promise<KeyPair> {
+  const { exportJWK, generateKeyPair, importJWK } = await loadJose();
   if (privateJwk) {
     const kid = privateJwk.kid ?? `test-${randomUUID()}`;
     const privateKey = (await importJWK(privateJwk, alg)) as SigningKey;

@@ -186,6 +186,21 @@ export const used = [tenantAuth(auth), requireTenantRole("admin"), tenantAuthPlu
     expect(output).toBe("");
   }, 60_000);
 
+  it("the testing kit works from CommonJS on a Node without require(esm) (jose 6 is ESM only)", () => {
+    writeFileSync(
+      join(project, "no-require-esm.cjs"),
+      `const { createTestIssuer } = require("cognito-tenancy/testing");
+const { createTenantAuth } = require("cognito-tenancy");
+(async () => {
+  const issuer = await createTestIssuer();
+  const auth = createTenantAuth({ userPools: [issuer.userPool] });
+  const p = await auth.resolveTenant(await issuer.idToken({ groups: ["tenant:acme"] }));
+  console.log(p.tenantId);
+})().catch((err) => { console.error(err); process.exit(1); });`,
+    );
+    expect(run("node", ["--no-experimental-require-module", "no-require-esm.cjs"], project).trim()).toBe("acme");
+  }, 60_000);
+
   it("the cognito-tenancy command runs from the installed package", async () => {
     const pkg = JSON.parse(readFileSync(join(project, "node_modules/cognito-tenancy/package.json"), "utf8")) as { bin: Record<string, string> };
     const bin = join(project, "node_modules/cognito-tenancy", pkg.bin["cognito-tenancy"] as string);
