@@ -3,8 +3,8 @@
 // repository so that the peers (express, fastify, the AWS SDK, cedar-wasm, jose) resolve from
 // our node_modules, while cognito-tenancy itself resolves only from the tarball.
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const root = resolve(import.meta.dirname, "../..");
@@ -39,15 +39,70 @@ afterAll(() => {
 });
 
 describe("the published package", () => {
-  it("holds only dist/, README, LICENSE and CHANGELOG (and package.json)", () => {
+  it("holds dist/, the guides, examples, policy and event fixtures, README, LICENSE, NOTICE and CHANGELOG", () => {
     const files = JSON.parse(run("npm", ["pack", "--dry-run", "--ignore-scripts", "--json"])) as { files: { path: string }[] }[];
     const paths = files[0]!.files.map((f) => f.path);
-    expect(paths.filter((p) => !/^(dist\/|README\.md$|LICENSE$|CHANGELOG\.md$|package\.json$)/.test(p))).toEqual([]);
+    const shipped = /^(dist\/|docs\/[^/]+\.md$|examples\/|fixtures\/((policies|events)\/|README\.md$)|README\.md$|LICENSE$|NOTICE$|CHANGELOG\.md$|package\.json$)/;
+    expect(paths.filter((p) => !shipped.test(p))).toEqual([]);
+    // Test-only keys and tokens stay in the repository.
+    expect(paths.filter((p) => /fixtures\/(keys|tokens)\//.test(p))).toEqual([]);
     expect(paths).toContain("dist/index.js");
     expect(paths).toContain("dist/index.cjs");
     expect(paths).toContain("dist/index.d.ts");
     expect(paths).toContain("dist/index.d.cts");
   });
+
+  it("every relative link in the packed README and guides resolves inside the package", () => {
+    const pkg = join(project, "node_modules", "cognito-tenancy");
+    const docs = ["README.md", ...readdirSync(join(pkg, "docs")).filter((f) => f.endsWith(".md")).map((f) => `docs/${f}`)];
+    const broken: string[] = [];
+    let checked = 0;
+    for (const doc of docs) {
+      const text = readFileSync(join(pkg, doc), "utf8");
+      for (const [, target] of text.matchAll(/\]\(([^)\s]+)\)/g)) {
+        if (/^([a-z]+:|#)/.test(target!)) continue;
+        const path = target!.split("#")[0]!;
+        checked++;
+        if (!existsSync(join(pkg, dirname(doc), path))) broken.push(`${doc}: ${target}`);
+      }
+    }
+    expect(broken).toEqual([]);
+    expect(checked).toBeGreaterThan(20);
+  });
+
+  it("docs/getting-started.md runs as written: step 1 installs what its files use, and its test passes", () => {
+    const page = readFileSync(join(root, "docs/getting-started.md"), "utf8");
+    const installed = new Set(
+      [...page.matchAll(/^npm install (.+)$/gm)].flatMap(([, args]) => args!.replace(/#.*/, "").split(/\s+/).filter((a) => a !== "" && !a.startsWith("-"))),
+    );
+    expect(page).toMatch(/^npm pkg set type=module/m);
+    const files = [...page.matchAll(/<!-- snippet: (examples\/snippets\/[\w.-]+) -->/g)].map(([, f]) => f!);
+    expect(files.length).toBe(3);
+    const used = new Set<string>(["typescript", "vitest", "tsx"]);
+    for (const file of files) {
+      const name = file.split("/").pop()!;
+      expect(page, `the page names the file ${name}`).toContain(`\`${name}\``);
+      for (const [, spec] of readFileSync(join(root, file), "utf8").matchAll(/from "([^".][^"]*)"/g)) {
+        if (spec!.startsWith("node:")) used.add("@types/node");
+        else {
+          const pkgName = spec!.startsWith("@") ? spec!.split("/").slice(0, 2).join("/") : spec!.split("/")[0]!;
+          used.add(pkgName);
+          if (pkgName === "express") used.add("@types/express");
+          if (spec === "cognito-tenancy/testing") used.add("jose");
+        }
+      }
+    }
+    expect([...used].filter((p) => !installed.has(p))).toEqual([]);
+
+    // The page's files, in a folder of their own, against the packed package.
+    const folder = join(project, "getting-started");
+    mkdirSync(folder, { recursive: true });
+    for (const file of files) writeFileSync(join(folder, file.split("/").pop()!), readFileSync(join(root, file), "utf8"));
+    // Vitest looks for a config up the tree and would find the repository's; a user's folder has none.
+    writeFileSync(join(folder, "vitest.config.mjs"), "export default {};\n");
+    const out = run("node", [join(root, "node_modules/vitest/vitest.mjs"), "run", "--reporter", "dot"], folder);
+    expect(out.replace(/\x1b\[[0-9;]*m/g, "")).toMatch(/Tests\s+4 passed/);
+  }, 120_000);
 
   it("every subpath imports from ESM", () => {
     const lines = Object.entries(SUBPATHS).map(
