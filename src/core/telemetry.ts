@@ -1,0 +1,117 @@
+/**
+ * OpenTelemetry spans, when the app has `@opentelemetry/api` (an optional peer). The core imports
+ * nothing of it: the first engine or `createTenantAuth` starts a dynamic import, and until it
+ * resolves, or when the package is absent, every hook below is one `undefined` check.
+ *
+ * The specifier is built at run time so that bundlers (esbuild, webpack) neither inline the API
+ * nor fail the build of an app that does not have it; the app's own copy is found at run time,
+ * and the API's global registry makes any copy see the app's tracer provider.
+ *
+ * Spans carry ids and outcomes only: never token text, never claim values other than ids.
+ */
+
+/** The slice of `@opentelemetry/api`'s Span we use. */
+export interface TelemetrySpan {
+  setAttribute(key: string, value: string | number | boolean): unknown;
+  setStatus(status: { code: number; message?: string }): unknown;
+  end(): void;
+}
+
+type Attributes = Record<string, string | number | boolean | undefined>;
+
+interface Tracer {
+  startSpan(name: string, options?: { attributes?: Record<string, string | number | boolean>; kind?: number }, context?: unknown): TelemetrySpan;
+}
+
+interface OtelApi {
+  trace: { getTracer(name: string, version?: string): Tracer; setSpan(context: unknown, span: TelemetrySpan): unknown };
+  context: { active(): unknown };
+}
+
+/** The span names this library emits. */
+export type SpanName =
+  | "cognito_tenancy.resolve_tenant"
+  | "cognito_tenancy.verify"
+  | "cognito_tenancy.jwks_fetch"
+  | "cognito_tenancy.authorize"
+  | "cognito_tenancy.credentials";
+
+const SPAN_STATUS_ERROR = 2;
+const SPAN_KIND_CLIENT = 3;
+
+let api: OtelApi | undefined;
+let tracer: Tracer | undefined;
+let loading: Promise<void> | undefined;
+
+/** Start looking for `@opentelemetry/api` (once); spans begin when it has loaded. */
+export function startTelemetry(): Promise<void> {
+  loading ??= (async () => {
+    try {
+      const specifier = ["@opentelemetry", "api"].join("/");
+      const loaded = (await import(/* webpackIgnore: true */ /* @vite-ignore */ specifier)) as OtelApi & { default?: OtelApi };
+      const module = loaded.trace ? loaded : loaded.default;
+      if (module?.trace && module.context) {
+        api = module;
+        tracer = module.trace.getTracer("cognito-tenancy");
+      }
+    } catch {
+      // Not installed (or not loadable in this runtime): no spans.
+    }
+  })();
+  return loading;
+}
+
+function clean(attributes: Attributes): Record<string, string | number | boolean> {
+  const out: Record<string, string | number | boolean> = {};
+  for (const key in attributes) {
+    const value = attributes[key];
+    if (value !== undefined) out[key] = value;
+  }
+  return out;
+}
+
+/**
+ * Start a span if tracing is on. `parent` nests it under one of ours (verification under
+ * tenant resolution); otherwise it is a child of the app's active span.
+ */
+export function startSpan(name: SpanName, attributes: Attributes = {}, parent?: TelemetrySpan, client = false): TelemetrySpan | undefined {
+  const t = tracer;
+  if (t === undefined) return undefined;
+  const context = parent !== undefined && api !== undefined ? api.trace.setSpan(api.context.active(), parent) : undefined;
+  return t.startSpan(name, { attributes: clean(attributes), ...(client ? { kind: SPAN_KIND_CLIENT } : {}) }, context);
+}
+
+/**
+ * End a span with its outcome. An error is recorded by its code only (`error.type` and the
+ * span status message): messages can quote unverified input.
+ */
+export function endSpan(span: TelemetrySpan | undefined, error?: unknown, attributes?: Attributes): void {
+  if (span === undefined) return;
+  if (attributes !== undefined) for (const [key, value] of Object.entries(attributes)) if (value !== undefined) span.setAttribute(key, value);
+  if (error !== undefined) {
+    const code = typeof error === "object" && error !== null && typeof (error as { code?: unknown }).code === "string" ? (error as { code: string }).code : "error";
+    span.setAttribute("error.type", code);
+    span.setStatus({ code: SPAN_STATUS_ERROR, message: code });
+  }
+  span.end();
+}
+
+/** Run `work` inside a span (if tracing is on) and end it with the outcome. */
+export async function traced<T>(
+  name: SpanName,
+  attributes: Attributes,
+  work: (span: TelemetrySpan | undefined) => Promise<T>,
+  finish?: (result: T) => Attributes,
+  client = false,
+): Promise<T> {
+  const span = startSpan(name, attributes, undefined, client);
+  if (span === undefined) return work(undefined);
+  try {
+    const result = await work(span);
+    endSpan(span, undefined, finish?.(result));
+    return result;
+  } catch (err) {
+    endSpan(span, err);
+    throw err;
+  }
+}
