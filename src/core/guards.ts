@@ -1,5 +1,7 @@
 import type { Authorizer, AuthorizationRequest, Decision } from "./authorizer.js";
 import { TenantAuthError, isTenantAuthError } from "./errors.js";
+import type { OptionRule } from "./options.js";
+import { checkOption } from "./options.js";
 import type { TenantPrincipal } from "./principal.js";
 
 /**
@@ -70,6 +72,46 @@ export function assertScopes(principal: TenantPrincipal, scopes: readonly string
   if (scopes.every((s) => principal.scopes.includes(s))) return;
   throw new TenantAuthError("insufficient_scope", "The token lacks a scope this route requires", { scope: scopes });
 }
+
+/**
+ * When the caller signed in, in epoch seconds: `auth_time` (kept by Cognito across token
+ * refreshes, so it dates the sign-in, not the token), else `iat`. A token with neither, or an
+ * `auth_time` that is not a number, is refused (401 `token_invalid`): its age cannot be told.
+ */
+export function signInTimeSeconds(claims: Readonly<Record<string, unknown>>): number {
+  const authTime = claims["auth_time"];
+  if (typeof authTime === "number" && Number.isFinite(authTime)) return authTime;
+  if (authTime !== undefined) throw new TenantAuthError("token_invalid", "The auth_time claim must be a number");
+  const iat = claims["iat"];
+  if (typeof iat === "number" && Number.isFinite(iat)) return iat;
+  throw new TenantAuthError("token_invalid", "The token has no auth_time or iat claim to tell its age");
+}
+
+/** The error of a sign-in older than allowed; shared by createTenantAuth and {@link assertTokenAge}. */
+export function tokenTooOld(): TenantAuthError {
+  return new TenantAuthError("token_expired", "The sign-in is older than this API accepts: sign in again");
+}
+
+/**
+ * Refuse (401 `token_expired`) a principal whose sign-in (`auth_time`, else `iat`) is
+ * `maxAgeSeconds` old or older: for routes that need a recent sign-in (change a password, pay).
+ * A refreshed token keeps its `auth_time`, so refreshing does not help: the user signs in again.
+ * No clock tolerance is applied. A `maxAgeSeconds` that is not a number from 1 to 315360000
+ * (3650 days) is a TypeError: check it at setup, where you build the route's options.
+ *
+ * @example
+ * ```ts
+ * assertTokenAge(principal, 300); // signed in within the last five minutes
+ * ```
+ */
+export function assertTokenAge(principal: TenantPrincipal, maxAgeSeconds: number): void {
+  checkOption(maxAgeSeconds, "assertTokenAge: maxAgeSeconds", REQUIRED_TOKEN_AGE_RULE);
+  if (!(Date.now() < (signInTimeSeconds(principal.claims) + maxAgeSeconds) * 1000)) throw tokenTooOld();
+}
+
+/** The rule of every `maxTokenAgeSeconds` / `maxAgeSeconds`: 1 s to 3650 days, Cognito's longest refresh-token validity. */
+export const TOKEN_AGE_RULE: OptionRule = { type: "number", min: 1, max: 3650 * 86_400 };
+const REQUIRED_TOKEN_AGE_RULE: OptionRule = { ...TOKEN_AGE_RULE, required: true };
 
 /**
  * Called with every answer a policy engine gives (ALLOW or DENY, with the determining policies),
