@@ -40,19 +40,27 @@ export function checkRouteRequirements(requirements: RouteRequirements, where: s
   if (scopes !== undefined) names(scopes, "scopes");
 }
 
+// An empty list requires nothing: every caller would pass the guard it was meant to be.
+function nothingRequired(what: string): TypeError {
+  return new TypeError(`${what} must be a non-empty list of names (an empty one would let everyone in)`);
+}
+
 /**
  * Refuse (403 `access_denied`) a principal not in the required groups. A plain list means any
  * of them; `{ all: [...] }` means every one. Names compare exactly, as Cognito stores them.
+ * An empty list is a `TypeError`, as in every guard below: it would require nothing.
  */
 export function assertGroups(principal: TenantPrincipal, requirement: GroupRequirement): void {
   if (Array.isArray(requirement)) {
-    if (requirement.length === 0 || requirement.some((g) => principal.groups.includes(g))) return;
+    if (requirement.length === 0) throw nothingRequired("assertGroups: groups");
+    if (requirement.some((g) => principal.groups.includes(g))) return;
     throw new TenantAuthError("access_denied", "The caller is not in a group this route requires");
   }
   const req = requirement as { all?: readonly string[]; any?: readonly string[] };
   if (req.all === undefined && req.any === undefined) {
     throw new TypeError("a group requirement is a list of names, { all: [...] } or { any: [...] }");
   }
+  if (req.all !== undefined && (!Array.isArray(req.all) || req.all.length === 0)) throw nothingRequired("assertGroups: groups.all");
   // Both may be given: then both must hold (never just the first one read).
   if (req.all !== undefined && !req.all.every((g) => principal.groups.includes(g))) {
     throw new TenantAuthError("access_denied", "The caller is not in every group this route requires");
@@ -62,13 +70,15 @@ export function assertGroups(principal: TenantPrincipal, requirement: GroupRequi
 
 /** Refuse (403 `access_denied`) a principal with none of these roles in the active tenant. */
 export function assertTenantRoles(principal: TenantPrincipal, roles: readonly string[]): void {
+  if (!Array.isArray(roles) || roles.length === 0) throw nothingRequired("assertTenantRoles: roles");
   if (principal.tenantId === undefined) throw new TenantAuthError("tenant_missing", "The request acts for no tenant");
-  if (roles.length === 0 || roles.some((r) => principal.tenantRoles.includes(r))) return;
+  if (roles.some((r) => principal.tenantRoles.includes(r))) return;
   throw new TenantAuthError("access_denied", "The caller does not hold a tenant role this route requires");
 }
 
 /** Refuse (403 `insufficient_scope`, RFC 6750 §3.1) a token lacking any of these scopes. */
 export function assertScopes(principal: TenantPrincipal, scopes: readonly string[]): void {
+  if (!Array.isArray(scopes) || scopes.length === 0) throw nothingRequired("assertScopes: scopes");
   if (scopes.every((s) => principal.scopes.includes(s))) return;
   throw new TenantAuthError("insufficient_scope", "The token lacks a scope this route requires", { scope: scopes });
 }

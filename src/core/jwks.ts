@@ -4,6 +4,7 @@ import type { Jwk, Jwks, JwksCache, JwkWithKid } from "aws-jwt-verify/jwk";
 import { JwksNotAvailableInCacheError, JwtWithoutValidKidError, KidNotFoundInJwksError } from "aws-jwt-verify/error";
 import { TenantAuthError } from "./errors.js";
 import type { OptionsSchema } from "./options.js";
+import { validateOptions } from "./options.js";
 
 /** How keys are fetched. Every field has a safe default. */
 export interface JwksOptions {
@@ -126,6 +127,7 @@ export class TenantJwksCache implements JwksCache {
   onJwksFetched: (uri: string, jwks: Jwks) => void = () => {};
 
   constructor(options: JwksOptions = {}) {
+    validateOptions(options, JWKS_OPTIONS_SCHEMA, { where: "TenantJwksCache", path: "jwks." });
     this.timeoutMs = options.timeoutMs ?? 3000;
     this.unknownKidCooldownMs = options.unknownKidCooldownMs ?? 10_000;
     this.failureCooldownMs = options.failureCooldownMs ?? 1000;

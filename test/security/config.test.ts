@@ -5,7 +5,7 @@
  * expired token was accepted for ever.
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { createTenantAuth } from "../../src/index.js";
+import { assertGroups, assertScopes, assertTenantRoles, createTenantAuth, principalFromClaims } from "../../src/index.js";
 import type { TenantAuthOptions } from "../../src/index.js";
 import { createTestIssuer } from "../../src/testing/index.js";
 import type { TestIssuer } from "../../src/testing/index.js";
@@ -146,5 +146,24 @@ describe("other settings that silently switched a check off", () => {
     expect(create({ ...base(), revocationCache: { ttlMs: 1000 } })).toThrow(/revocationCache needs isRevoked/);
     expect(create({ ...base(), revocationTimeoutMs: 1000 })).toThrow(/revocationTimeoutMs needs isRevoked/);
     expect(create({ ...base(), jwks: { allowInsecureHttp: "false" } })).toThrow(/jwks\.allowInsecureHttp must be true or false/);
+  });
+});
+
+describe("the same class elsewhere: a wrong value that switched a check off", () => {
+  it("the guards refuse an empty requirement list with a TypeError instead of letting everyone in", async () => {
+    const p = await createTenantAuth({ userPools: [issuer.userPool] }).resolveTenant(await issuer.idToken({ groups: ["tenant:acme"] }));
+    expect(() => assertGroups(p, [])).toThrow(/assertGroups: groups must be a non-empty list/);
+    expect(() => assertGroups(p, { all: [] })).toThrow(/assertGroups: groups\.all must be a non-empty list/);
+    expect(() => assertGroups(p, { any: [] })).toThrow(/assertGroups: groups must be a non-empty list/);
+    expect(() => assertTenantRoles(p, [])).toThrow(/assertTenantRoles: roles must be a non-empty list/);
+    expect(() => assertScopes(p, [])).toThrow(/assertScopes: scopes must be a non-empty list/);
+    expect(() => assertScopes(p, "openid" as unknown as string[])).toThrow(TypeError);
+  });
+
+  it("principalFromClaims: requireTenant of the wrong type, or a misspelt key, is a TypeError (requireTenant: 0 skipped the tenant check)", async () => {
+    const claims = () => ({ sub: "u1", iss: issuer.issuer, token_use: "id", exp: Math.floor(Date.now() / 1000) + 60, "cognito:groups": ["beta"] });
+    await expect(principalFromClaims(claims(), { requireTenant: 0 as unknown as boolean })).rejects.toThrow(/principalFromClaims: requireTenant must be true or false, got number 0/);
+    await expect(principalFromClaims(claims(), { requiredTenant: false } as never)).rejects.toThrow(/did you mean requireTenant\?/);
+    await expectRefused(() => principalFromClaims(claims()), "tenant_missing", 403);
   });
 });
