@@ -8,16 +8,17 @@ import { validateOptions } from "./options.js";
 
 /** How keys are fetched. Every field has a safe default. */
 export interface JwksOptions {
-  /** Give up on a JWKS request after this long (whole response); default 3000 ms. */
+  /** Give up on a JWKS request after this long (whole response); default 3000 ms, an integer from 1 to 60000. */
   timeoutMs?: number;
   /**
    * After a fetched JWKS did not hold a token's `kid`, do not fetch again for another unknown
-   * `kid` for this long (a flood of made-up `kid`s must not become a flood of fetches); default 10000 ms.
+   * `kid` for this long (a flood of made-up `kid`s must not become a flood of fetches); default
+   * 10000 ms, an integer from 0 to 3600000.
    */
   unknownKidCooldownMs?: number;
-  /** After a failed fetch, answer 503 at once for this long before trying again; default 1000 ms. */
+  /** After a failed fetch, answer 503 at once for this long before trying again; default 1000 ms, an integer from 0 to 3600000. */
   failureCooldownMs?: number;
-  /** Largest JWKS response accepted; default 256 KiB. */
+  /** Largest JWKS response accepted; default 256 KiB, an integer from 1024 to 16 MiB. */
   maxResponseBytes?: number;
   /**
    * Allow `http:` JWKS URIs on hosts other than loopback. Loopback (`localhost`, `127.0.0.0/8`,
