@@ -218,8 +218,8 @@ export function createTenantAuth(options: TenantAuthOptions): TenantAuth {
     const key = cacheKey(value);
     const entry = (cache as BoundedCache<CacheEntry>).get(key);
     if (entry === undefined || !isTokenOrBearer(value, entry.token)) return undefined;
-    // Never at or past exp (+ tolerance) or the age deadline; never once the key that verified it
-    // is gone or changed. A miss goes through verification again, which gives the refusal.
+    // Never at or past exp or the sign-in age deadline; never once the key that verified it is
+    // gone or changed. A miss goes through verification again, which gives the refusal.
     if (Date.now() < entry.expiresAtMs && jwks.currentJwk(entry.jwksUri, entry.kid) === entry.jwk) return entry;
     (cache as BoundedCache<CacheEntry>).delete(key);
     return undefined;
@@ -229,9 +229,25 @@ export function createTenantAuth(options: TenantAuthOptions): TenantAuth {
   // async body would cost extra microtask turns on every cold call.
   function finish(token: string, verified: VerifiedToken, hint: string | undefined): TenantPrincipal | Promise<TenantPrincipal> {
     const identity = normalizeClaims(verified.payload, { userPoolId: verified.pool.userPoolId });
+    const expiresAtMs = servableUntil(verified, identity);
     const found = resolver.memberships(identity);
-    if (Array.isArray(found)) return store(token, verified, identity, found as readonly TenantMembership[], hint);
-    return Promise.resolve(found).then((memberships) => store(token, verified, identity, memberships, hint));
+    if (Array.isArray(found)) return store(token, verified, identity, found as readonly TenantMembership[], hint, expiresAtMs);
+    return Promise.resolve(found).then((memberships) => store(token, verified, identity, memberships, hint, expiresAtMs));
+  }
+
+  /**
+   * Until when a verified token may be served: its exp, or earlier its sign-in age deadline.
+   * Refuses a sign-in already too old before any tenant lookup runs for it.
+   */
+  function servableUntil(verified: VerifiedToken, identity: NormalizedClaims): number {
+    // Cached until exp, not exp + tolerance: a token inside its tolerance is verified every time,
+    // so the cache is never more lenient than the verifier.
+    const expiresAtMs = identity.expiresAt.getTime();
+    const maxAge = verified.pool.maxTokenAgeSeconds ?? maxTokenAgeSeconds;
+    if (maxAge === undefined) return expiresAtMs;
+    const deadlineMs = (signInTimeSeconds(identity.claims) + maxAge) * 1000;
+    if (!(Date.now() < deadlineMs)) throw tokenTooOld();
+    return Math.min(deadlineMs, expiresAtMs);
   }
 
   function store(
@@ -240,16 +256,8 @@ export function createTenantAuth(options: TenantAuthOptions): TenantAuth {
     identity: NormalizedClaims,
     memberships: readonly TenantMembership[],
     hint: string | undefined,
+    expiresAtMs: number,
   ): TenantPrincipal | Promise<TenantPrincipal> {
-    // Cached until exp, not exp + tolerance: a token inside its tolerance is verified every time,
-    // so the cache is never more lenient than the verifier.
-    let expiresAtMs = identity.expiresAt.getTime();
-    const maxAge = verified.pool.maxTokenAgeSeconds ?? maxTokenAgeSeconds;
-    if (maxAge !== undefined) {
-      const deadlineMs = (signInTimeSeconds(identity.claims) + maxAge) * 1000;
-      if (!(Date.now() < deadlineMs)) throw tokenTooOld();
-      if (deadlineMs < expiresAtMs) expiresAtMs = deadlineMs;
-    }
     const entry: CacheEntry = {
       token,
       expiresAtMs,

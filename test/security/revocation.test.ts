@@ -54,6 +54,14 @@ describe("maxTokenAgeSeconds", () => {
     expect((await lenient.resolveTenant(token)).tenantId).toBe("acme");
   });
 
+  it("an over-age token is refused before the tenant lookup runs for it", async () => {
+    let lookups = 0;
+    const a = auth({ maxTokenAgeSeconds: 3600, tenants: { from: "custom", resolve: () => (lookups++, ["acme"]) } });
+    const old = await refreshed(7200);
+    await expectRefused(() => a.resolveTenant(old), "token_expired", 401);
+    expect(lookups).toBe(0);
+  });
+
   it("a cached token is refused once its sign-in gets too old, long before exp", async () => {
     vi.useFakeTimers({ toFake: ["Date"] });
     const start = Date.now();
