@@ -120,6 +120,34 @@ function challengeHeaders(
   return { "WWW-Authenticate": challenge };
 }
 
+/** Longest excerpt of untrusted text an error may quote. */
+export const UNTRUSTED_EXCERPT_LENGTH = 64;
+
+/**
+ * A short, printable excerpt of untrusted text (token content, a library message quoting it) for
+ * an error message or cause: at most {@link UNTRUSTED_EXCERPT_LENGTH} characters, everything
+ * outside printable ASCII replaced by `?`, and `…[truncated]` when cut. Logs then hold at most
+ * that much of an attacker's text per request, and no control character (no forged log lines,
+ * no terminal escapes).
+ */
+export function untrustedExcerpt(text: string): string {
+  const cut = text.length > UNTRUSTED_EXCERPT_LENGTH;
+  const excerpt = (cut ? text.slice(0, UNTRUSTED_EXCERPT_LENGTH) : text).replace(/[^\x20-\x7e]/g, "?");
+  return cut ? `${excerpt}…[truncated]` : excerpt;
+}
+
+/**
+ * The cause to keep from an error whose message or properties may hold token content (aws-jwt-verify
+ * puts the claim, the `alg`, and the whole decoded token in its errors): a plain `Error` with the
+ * same name and an {@link untrustedExcerpt} of the message, nothing else (no properties, no chain).
+ */
+export function opaqueCause(err: unknown): Error {
+  const name = err instanceof Error ? untrustedExcerpt(err.name) : "Error";
+  const cause = new Error(untrustedExcerpt(err instanceof Error ? err.message : String(err)));
+  cause.name = name;
+  return cause;
+}
+
 /** True when `err` is a {@link TenantAuthError} (also across duplicated copies of the package). */
 export function isTenantAuthError(err: unknown): err is TenantAuthError {
   return (

@@ -171,3 +171,25 @@ export function validateOptions(options: unknown, schema: OptionsSchema, place: 
     }
   }
 }
+
+/**
+ * A rule for a nested options object (`jwks`, `cache`): validated with its own schema, so its
+ * unknown keys and bad values are named with their full path (`jwks.timeoutMs`).
+ */
+export function nestedOptions(schema: OptionsSchema, required = false): OptionRule {
+  return {
+    type: "custom",
+    required,
+    check: (value, name) => {
+      try {
+        validateOptions(value, schema, { where: NESTED, path: `${name}.` });
+      } catch (err) {
+        // The enclosing validateOptions puts its own entry point in front.
+        if (err instanceof TypeError && err.message.startsWith(`${NESTED}: `)) throw new TypeError(err.message.slice(NESTED.length + 2));
+        throw err;
+      }
+    },
+  };
+}
+
+const NESTED = "\u0000nested";

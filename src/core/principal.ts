@@ -1,6 +1,8 @@
 import type { NormalizedClaims } from "./claims.js";
 import { normalizeClaims } from "./claims.js";
 import type { TenantMembership, TenantResolver, TenantStrategy } from "./tenancy.js";
+import type { OptionsSchema } from "./options.js";
+import { validateOptions } from "./options.js";
 import { compileTenantStrategy, normalizeTenantHint } from "./tenancy.js";
 
 /**
@@ -58,6 +60,15 @@ export interface PrincipalFromClaimsOptions {
 
 const resolverCache = new WeakMap<object, TenantResolver>();
 
+// Checked on every call (options are per request here, and cheap to check): `requireTenant: 0`
+// or `"no"` must not quietly switch the tenant requirement off, nor a misspelt key be ignored.
+const PRINCIPAL_FROM_CLAIMS_SCHEMA: OptionsSchema = {
+  tenants: { type: "object" },
+  requireTenant: { type: "boolean" },
+  tenantHint: { type: "any" },
+  userPoolId: { type: "string", nonEmpty: true },
+};
+
 /**
  * Build a principal from claims that something else already verified, e.g. the claims an
  * API Gateway Cognito or JWT authorizer hands a Lambda. It runs the same normalizer and the
@@ -67,6 +78,7 @@ export async function principalFromClaims(
   claims: Record<string, unknown>,
   options: PrincipalFromClaimsOptions = {},
 ): Promise<TenantPrincipal> {
+  validateOptions(options, PRINCIPAL_FROM_CLAIMS_SCHEMA, { where: "principalFromClaims" });
   const strategy = options.tenants ?? DEFAULT_STRATEGY;
   let resolver = resolverCache.get(strategy);
   if (!resolver) {

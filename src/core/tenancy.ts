@@ -1,5 +1,7 @@
 import type { JwtClaims, NormalizedClaims } from "./claims.js";
 import { TenantAuthError, isTenantAuthError } from "./errors.js";
+import type { OptionsPlace, OptionsSchema } from "./options.js";
+import { checkOption, describeValue, validateOptions } from "./options.js";
 
 /** One tenant a user belongs to, and what they are in it. */
 export interface TenantMembership {
@@ -137,8 +139,60 @@ function single(tenantId: string | undefined): readonly TenantMembership[] {
   return Object.freeze([Object.freeze({ tenantId, roles: EMPTY, groups: EMPTY })]);
 }
 
+/**
+ * A group pattern must capture `tenant` by name: without it no group ever names a tenant, and
+ * every user is refused 403 `tenant_missing` at run time instead of a TypeError at setup.
+ */
+function checkPattern(value: unknown, name: string): void {
+  if (!(value instanceof RegExp)) throw new TypeError(`${name} must be a RegExp, got ${describeValue(value)}`);
+  // A match of the empty alternative lists every named group of the pattern (undefined values).
+  const groups = new RegExp(`(?:${value.source})|`, value.flags.replace(/[gy]/g, "")).exec("")?.groups;
+  if (groups === undefined || !Object.hasOwn(groups, "tenant")) {
+    throw new TypeError(`${name} must have a named group (?<tenant>...) capturing the tenant id (and optionally (?<role>...))`);
+  }
+}
+
+const SELECTION_SCHEMA: OptionsSchema = {
+  precedence: {
+    type: "custom",
+    check: (value, name) => {
+      if (!Array.isArray(value) || !value.every((p) => typeof p === "string" && p !== "")) {
+        throw new TypeError(`${name} must be an array of group names, got ${describeValue(value)}`);
+      }
+    },
+  },
+  roleTenants: { type: "object" },
+};
+
+const STRATEGY_SCHEMAS: Readonly<Record<TenantStrategy["from"], OptionsSchema>> = {
+  groups: { from: { type: "any" }, pattern: { type: "custom", check: checkPattern }, ...SELECTION_SCHEMA },
+  claim: { from: { type: "any" }, claim: { type: "string", nonEmpty: true, required: true }, ...SELECTION_SCHEMA },
+  userPool: { from: { type: "any" }, tenants: { type: "object", required: true } },
+  appClient: { from: { type: "any" }, tenants: { type: "object", required: true } },
+  custom: { from: { type: "any" }, resolve: { type: "function", required: true }, ...SELECTION_SCHEMA },
+};
+
+/**
+ * Check a {@link TenantStrategy} object at setup: `from` names a known strategy, and the object
+ * holds only that strategy's keys (an unknown key is a misspelt one whose setting would be ignored).
+ */
+export function validateTenantStrategy(strategy: unknown, place: OptionsPlace): void {
+  const path = place.path ?? "tenants.";
+  const label = path.slice(0, -1);
+  if (typeof strategy !== "object" || strategy === null || Array.isArray(strategy)) {
+    throw new TypeError(`${place.where}: ${label} must be an object such as { from: "groups" }, got ${describeValue(strategy)}`);
+  }
+  const from = (strategy as { from?: unknown }).from;
+  try {
+    checkOption(from, `${path}from`, { type: "oneOf", values: Object.keys(STRATEGY_SCHEMAS), required: true });
+  } catch (err) {
+    throw new TypeError(`${place.where}: ${(err as Error).message}`);
+  }
+  validateOptions(strategy, STRATEGY_SCHEMAS[from as TenantStrategy["from"]], { where: place.where, path });
+}
+
 function compilePattern(pattern: RegExp): RegExp {
-  if (!(pattern instanceof RegExp)) throw new TypeError("tenants.pattern must be a RegExp");
+  checkPattern(pattern, "tenants.pattern");
   // A global or sticky RegExp keeps lastIndex between calls and would skip matches.
   return pattern.global || pattern.sticky ? new RegExp(pattern.source, pattern.flags.replace(/[gy]/g, "")) : pattern;
 }
@@ -172,6 +226,7 @@ function membershipsFromInputs(inputs: unknown): readonly TenantMembership[] {
  * Configuration mistakes throw a `TypeError` here rather than on a request.
  */
 export function compileTenantStrategy(strategy: TenantStrategy = { from: "groups" }): TenantResolver {
+  validateTenantStrategy(strategy, { where: "compileTenantStrategy", path: "tenants." });
   const selection = compileSelection(strategy as TenantSelectionOptions);
   let memberships: TenantResolver["memberships"];
   switch (strategy.from) {

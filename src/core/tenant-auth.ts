@@ -1,5 +1,9 @@
 import type { JwkWithKid } from "aws-jwt-verify/jwk";
 import { BoundedCache } from "./cache.js";
+import { TenantAuthError, isTenantAuthError } from "./errors.js";
+import { TOKEN_AGE_RULE, signInTimeSeconds, tokenTooOld } from "./guards.js";
+import type { OptionsSchema } from "./options.js";
+import { checkOption, nestedOptions, validateOptions } from "./options.js";
 import type { NormalizedClaims } from "./claims.js";
 import { normalizeClaims } from "./claims.js";
 import { extractToken, likelyToken } from "./extract-token.js";
@@ -8,9 +12,9 @@ import type { TenantPrincipal } from "./principal.js";
 import { buildPrincipal } from "./principal.js";
 import { rememberToken, tokenMemory } from "./principal-token.js";
 import type { TenantMembership, TenantResolver, TenantStrategy } from "./tenancy.js";
-import { compileTenantStrategy, normalizeTenantHint } from "./tenancy.js";
+import { compileTenantStrategy, normalizeTenantHint, validateTenantStrategy } from "./tenancy.js";
 import type { UserPoolConfig, VerifiedToken } from "./verify.js";
-import { CognitoTokenVerifier } from "./verify.js";
+import { CognitoTokenVerifier, USER_POOLS_RULE, VERIFIER_OPTIONS_SCHEMA } from "./verify.js";
 
 /** Options of {@link createTenantAuth}. */
 export interface TenantAuthOptions {
@@ -23,18 +27,79 @@ export interface TenantAuthOptions {
    * several and nothing to choose (`tenant_ambiguous`). `false` resolves them with `tenantId: undefined`.
    */
   requireTenant?: boolean;
-  /** Seconds of leeway on `exp` and `nbf` for clock skew; default 0. */
+  /**
+   * Seconds of leeway on `exp` and `nbf` for clock skew; default 0, at most 300. A token is
+   * accepted while now < exp + tolerance. The bound: tolerance is for clocks a few seconds or
+   * minutes apart; more would silently lengthen every token's life, which is Cognito's setting.
+   */
   clockToleranceSeconds?: number;
   /**
    * The verified-token cache: a token seen before resolves without a second signature check until
-   * its `exp`, or until its key leaves the JWKS. Default `{ maxEntries: 10000 }`; `false` switches it off.
+   * its `exp`, its `maxTokenAgeSeconds` deadline, or until its key leaves the
+   * JWKS. Default `{ maxEntries: 10000 }` (an integer from 1 to 10000000); `false` switches it off.
    */
   cache?: false | { maxEntries?: number };
   /** JWKS fetching: timeout, refetch limits, plain-http opt-in. */
   jwks?: JwksOptions;
-  /** Longest token accepted, refused before any parsing; default 98304 characters (96 KiB). */
+  /** Longest token accepted, refused before any parsing; default 98304 characters (96 KiB), from 64 to 1048576. */
   maxTokenLength?: number;
+  /**
+   * Refuse (401 `token_expired`) tokens whose sign-in (`auth_time`, else `iat`) is this many
+   * seconds old or older; default none. Bounds how long a user removed in Cognito keeps access
+   * through refreshed tokens: a refresh keeps `auth_time`. A pool's own `maxTokenAgeSeconds`
+   * overrides it. No cost per request: it only shortens the verified-token cache's deadline.
+   */
+  maxTokenAgeSeconds?: number;
+  /**
+   * Ask your own store whether a principal may still act (a user removed from a tenant, a
+   * session signed out): `true` refuses with 401 `token_invalid` ("revoked"). If it throws, returns
+   * something else than a boolean, or does not answer within `revocationTimeoutMs`, the request
+   * is refused with 503 `tenant_unavailable` (fail closed). Called after verification and tenant
+   * resolution, cached tokens included; answers are cached per issuer, `sub`, active tenant and
+   * sign-in session (`origin_jti`, else `jti`) for `revocationCache.ttlMs`: the cost is one call
+   * per principal per TTL, and a revocation takes effect within the TTL.
+   */
+  isRevoked?: (principal: TenantPrincipal) => boolean | Promise<boolean>;
+  /**
+   * The cache of `isRevoked` answers: default `{ maxEntries: 10000, ttlMs: 30000 }`; `ttlMs: 0`
+   * asks on every request. Only with `isRevoked`.
+   */
+  revocationCache?: { maxEntries?: number; ttlMs?: number };
+  /** How long `isRevoked` may take before the request is refused with 503; default 2000 ms. Only with `isRevoked`. */
+  revocationTimeoutMs?: number;
 }
+
+const MAX_CACHE_ENTRIES = 10_000_000;
+
+const CACHE_SCHEMA: OptionsSchema = { maxEntries: { type: "number", integer: true, min: 1, max: MAX_CACHE_ENTRIES } };
+
+const REVOCATION_CACHE_SCHEMA: OptionsSchema = {
+  maxEntries: { type: "number", integer: true, min: 1, max: MAX_CACHE_ENTRIES },
+  ttlMs: { type: "number", integer: true, min: 0, max: 3_600_000 },
+};
+
+const CACHE_RULE = nestedOptions(CACHE_SCHEMA);
+
+/** Every option of {@link createTenantAuth}, checked at setup. */
+const TENANT_AUTH_SCHEMA: OptionsSchema = {
+  userPools: USER_POOLS_RULE,
+  tenants: { type: "custom", check: (value) => validateTenantStrategy(value, { where: WHERE, path: "tenants." }) },
+  requireTenant: { type: "boolean" },
+  ...VERIFIER_OPTIONS_SCHEMA,
+  cache: {
+    type: "custom",
+    check: (value, name) => {
+      // `true` would read as "on" but is not an options object: say so rather than guess.
+      if (value !== false) checkOption(value, name, CACHE_RULE);
+    },
+  },
+  maxTokenAgeSeconds: TOKEN_AGE_RULE,
+  isRevoked: { type: "function" },
+  revocationCache: nestedOptions(REVOCATION_CACHE_SCHEMA),
+  revocationTimeoutMs: { type: "number", integer: true, min: 1, max: 60_000 },
+};
+
+const WHERE = "createTenantAuth";
 
 /** Per-call options of {@link TenantAuth.resolveTenant}. */
 export interface ResolveTenantOptions {
@@ -104,7 +169,13 @@ function isTokenOrBearer(value: string, token: string): boolean {
  * ```
  */
 export function createTenantAuth(options: TenantAuthOptions): TenantAuth {
-  if (typeof options !== "object" || options === null) throw new TypeError("createTenantAuth needs options");
+  validateOptions(options, TENANT_AUTH_SCHEMA, { where: WHERE });
+  if (options.isRevoked === undefined) {
+    // Revocation settings without the hook would read as a check that is not there.
+    for (const key of ["revocationCache", "revocationTimeoutMs"] as const) {
+      if (options[key] !== undefined) throw new TypeError(`${WHERE}: ${key} needs isRevoked (the revocation check it configures)`);
+    }
+  }
   const verifierOptions = {
     ...(options.jwks === undefined ? {} : { jwks: options.jwks }),
     ...(options.clockToleranceSeconds === undefined ? {} : { clockToleranceSeconds: options.clockToleranceSeconds }),
@@ -115,6 +186,11 @@ export function createTenantAuth(options: TenantAuthOptions): TenantAuth {
   const requireTenant = options.requireTenant ?? true;
   const cache = options.cache === false ? undefined : new BoundedCache<CacheEntry>(options.cache?.maxEntries ?? 10_000);
   const jwks = verifier.jwks;
+  const maxTokenAgeSeconds = options.maxTokenAgeSeconds;
+  const revocation =
+    options.isRevoked === undefined
+      ? undefined
+      : createRevocationCheck(options.isRevoked, options.revocationCache ?? {}, options.revocationTimeoutMs ?? 2000);
 
   function principalFor(entry: CacheEntry, hint: string | undefined): TenantPrincipal {
     let principal: TenantPrincipal | undefined;
@@ -142,8 +218,9 @@ export function createTenantAuth(options: TenantAuthOptions): TenantAuth {
     const key = cacheKey(value);
     const entry = (cache as BoundedCache<CacheEntry>).get(key);
     if (entry === undefined || !isTokenOrBearer(value, entry.token)) return undefined;
-    // Never past exp; never once the key that verified it is gone or changed.
-    if (entry.expiresAtMs > Date.now() && jwks.currentJwk(entry.jwksUri, entry.kid) === entry.jwk) return entry;
+    // Never at or past exp or the sign-in age deadline; never once the key that verified it is
+    // gone or changed. A miss goes through verification again, which gives the refusal.
+    if (Date.now() < entry.expiresAtMs && jwks.currentJwk(entry.jwksUri, entry.kid) === entry.jwk) return entry;
     (cache as BoundedCache<CacheEntry>).delete(key);
     return undefined;
   }
@@ -152,9 +229,25 @@ export function createTenantAuth(options: TenantAuthOptions): TenantAuth {
   // async body would cost extra microtask turns on every cold call.
   function finish(token: string, verified: VerifiedToken, hint: string | undefined): TenantPrincipal | Promise<TenantPrincipal> {
     const identity = normalizeClaims(verified.payload, { userPoolId: verified.pool.userPoolId });
+    const expiresAtMs = servableUntil(verified, identity);
     const found = resolver.memberships(identity);
-    if (Array.isArray(found)) return store(token, verified, identity, found as readonly TenantMembership[], hint);
-    return Promise.resolve(found).then((memberships) => store(token, verified, identity, memberships, hint));
+    if (Array.isArray(found)) return store(token, verified, identity, found as readonly TenantMembership[], hint, expiresAtMs);
+    return Promise.resolve(found).then((memberships) => store(token, verified, identity, memberships, hint, expiresAtMs));
+  }
+
+  /**
+   * Until when a verified token may be served: its exp, or earlier its sign-in age deadline.
+   * Refuses a sign-in already too old before any tenant lookup runs for it.
+   */
+  function servableUntil(verified: VerifiedToken, identity: NormalizedClaims): number {
+    // Cached until exp, not exp + tolerance: a token inside its tolerance is verified every time,
+    // so the cache is never more lenient than the verifier.
+    const expiresAtMs = identity.expiresAt.getTime();
+    const maxAge = verified.pool.maxTokenAgeSeconds ?? maxTokenAgeSeconds;
+    if (maxAge === undefined) return expiresAtMs;
+    const deadlineMs = (signInTimeSeconds(identity.claims) + maxAge) * 1000;
+    if (!(Date.now() < deadlineMs)) throw tokenTooOld();
+    return Math.min(deadlineMs, expiresAtMs);
   }
 
   function store(
@@ -163,10 +256,11 @@ export function createTenantAuth(options: TenantAuthOptions): TenantAuth {
     identity: NormalizedClaims,
     memberships: readonly TenantMembership[],
     hint: string | undefined,
-  ): TenantPrincipal {
+    expiresAtMs: number,
+  ): TenantPrincipal | Promise<TenantPrincipal> {
     const entry: CacheEntry = {
       token,
-      expiresAtMs: identity.expiresAt.getTime(),
+      expiresAtMs,
       jwksUri: verified.jwksUri,
       kid: verified.kid,
       jwk: verified.jwk,
@@ -175,8 +269,14 @@ export function createTenantAuth(options: TenantAuthOptions): TenantAuth {
       principal: undefined,
       byHint: undefined,
     };
-    if (cache !== undefined && entry.expiresAtMs > Date.now()) cache.set(cacheKey(token), entry);
-    return principalFor(entry, hint);
+    if (cache !== undefined && Date.now() < entry.expiresAtMs) cache.set(cacheKey(token), entry);
+    return serve(entry, hint);
+  }
+
+  /** The principal for `entry`, after the revocation check when there is one. */
+  function serve(entry: CacheEntry, hint: string | undefined): TenantPrincipal | Promise<TenantPrincipal> {
+    const principal = principalFor(entry, hint);
+    return revocation === undefined ? principal : revocation.check(principal);
   }
 
   return {
@@ -186,7 +286,7 @@ export function createTenantAuth(options: TenantAuthOptions): TenantAuth {
       // skipping it changes no outcome.
       if (cache !== undefined && typeof tokenOrHeader === "string") {
         const entry = lookup(tokenOrHeader);
-        if (entry !== undefined) return principalFor(entry, normalizeTenantHint(resolveOptions?.tenantHint));
+        if (entry !== undefined) return serve(entry, normalizeTenantHint(resolveOptions?.tenantHint));
       }
       // The outcome must be the one of: extractToken (its errors first), then the hint (its
       // errors next), then verification. The common cases skip the extractor's scan of the whole
@@ -204,7 +304,7 @@ export function createTenantAuth(options: TenantAuthOptions): TenantAuth {
       } else {
         token = extractToken(tokenOrHeader);
         const entry = cache === undefined ? undefined : lookup(token);
-        if (entry !== undefined) return principalFor(entry, hint);
+        if (entry !== undefined) return serve(entry, hint);
       }
       let verified: VerifiedToken;
       try {
@@ -216,13 +316,87 @@ export function createTenantAuth(options: TenantAuthOptions): TenantAuth {
         // A form the likely token missed ("bearer  <jws> ", " <jws>"): the cache first.
         token = extracted;
         const entry = cache === undefined ? undefined : lookup(token);
-        if (entry !== undefined) return principalFor(entry, hint);
+        if (entry !== undefined) return serve(entry, hint);
         const pending = verifier.verify(token);
         verified = "then" in pending ? await pending : pending;
       }
       return finish(token, verified, hint);
     },
     hydrate: () => verifier.hydrate(),
-    clearCache: () => cache?.clear(),
+    clearCache: () => {
+      cache?.clear();
+      revocation?.clear();
+    },
+  };
+}
+
+interface RevocationCheck {
+  check(principal: TenantPrincipal): TenantPrincipal | Promise<TenantPrincipal>;
+  clear(): void;
+}
+
+function revoked(): TenantAuthError {
+  return new TenantAuthError("token_invalid", "The token has been revoked");
+}
+
+function revocationUnavailable(cause: unknown): TenantAuthError {
+  return new TenantAuthError("tenant_unavailable", "The revocation status could not be checked", { cause });
+}
+
+/**
+ * The `isRevoked` hook behind a bounded, short-lived cache of its answers, with concurrent asks
+ * for one principal sharing one call. Failures are never cached: the next request asks again.
+ */
+function createRevocationCheck(
+  isRevoked: (principal: TenantPrincipal) => boolean | Promise<boolean>,
+  cacheOptions: { maxEntries?: number; ttlMs?: number },
+  timeoutMs: number,
+): RevocationCheck {
+  const ttlMs = cacheOptions.ttlMs ?? 30_000;
+  const answers = new BoundedCache<{ readonly revoked: boolean; readonly untilMs: number }>(cacheOptions.maxEntries ?? 10_000);
+  const pending = new Map<string, Promise<boolean>>();
+
+  async function ask(principal: TenantPrincipal, key: string): Promise<boolean> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(revocationUnavailable(new Error(`isRevoked did not answer within ${timeoutMs} ms`))), timeoutMs);
+      timer.unref?.();
+    });
+    let answer: unknown;
+    try {
+      answer = await Promise.race([Promise.resolve().then(() => isRevoked(principal)), timeout]);
+    } catch (err) {
+      throw isTenantAuthError(err) && err.code === "tenant_unavailable" ? err : revocationUnavailable(err);
+    } finally {
+      clearTimeout(timer);
+    }
+    if (typeof answer !== "boolean") throw revocationUnavailable(new TypeError("isRevoked must return true or false"));
+    if (ttlMs > 0) answers.set(key, { revoked: answer, untilMs: Date.now() + ttlMs });
+    return answer;
+  }
+
+  return {
+    check(principal) {
+      const claims = principal.claims;
+      const session = claims["origin_jti"] ?? claims["jti"] ?? "";
+      const key = `${principal.issuer}\n${principal.sub}\n${principal.tenantId ?? ""}\n${String(session)}`;
+      const known = answers.get(key);
+      if (known !== undefined && Date.now() < known.untilMs) {
+        if (known.revoked) throw revoked();
+        return principal;
+      }
+      let asking = pending.get(key);
+      if (asking === undefined) {
+        asking = ask(principal, key).finally(() => pending.delete(key));
+        pending.set(key, asking);
+      }
+      return asking.then((isRevokedNow) => {
+        if (isRevokedNow) throw revoked();
+        return principal;
+      });
+    },
+    clear() {
+      answers.clear();
+    },
   };
 }

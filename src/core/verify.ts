@@ -14,9 +14,12 @@ import {
   ParameterValidationError,
 } from "aws-jwt-verify/error";
 import type { TokenUse } from "./claims.js";
-import { TenantAuthError, isTenantAuthError } from "./errors.js";
+import { TenantAuthError, isTenantAuthError, opaqueCause } from "./errors.js";
 import type { JwksOptions } from "./jwks.js";
-import { TenantJwksCache, assertFetchableUri } from "./jwks.js";
+import { JWKS_OPTIONS_SCHEMA, TenantJwksCache, assertFetchableUri } from "./jwks.js";
+import { TOKEN_AGE_RULE } from "./guards.js";
+import type { OptionRule, OptionsSchema } from "./options.js";
+import { checkOption, describeValue, nestedOptions, validateOptions } from "./options.js";
 
 /** One Cognito user pool (or an emulator's stand-in for one) whose tokens are accepted. */
 export interface UserPoolConfig {
@@ -36,24 +39,85 @@ export interface UserPoolConfig {
   issuer?: string;
   /** Where the keys are; default `<issuer>/.well-known/jwks.json`. */
   jwksUri?: string;
-  /** Keys to use, and the only ones: never fetched. For tests and air-gapped hosts. */
+  /**
+   * Keys to use, and the only ones: never fetched. For tests and air-gapped hosts. Each key is
+   * checked at setup like a fetched one (RSA: modulus of 2048 bits or more, exponent 65537).
+   */
   jwks?: { keys: readonly object[] };
+  /**
+   * Refuse tokens of this pool whose sign-in (`auth_time`, else `iat`) is older than this many
+   * seconds (401 `token_expired`), overriding createTenantAuth's `maxTokenAgeSeconds` for this pool.
+   */
+  maxTokenAgeSeconds?: number;
 }
+
+/** Largest `maxTokenLength` accepted: 1 MiB, ten times the largest real Cognito token. */
+export const MAX_TOKEN_LENGTH_LIMIT = 1_048_576;
+
+/**
+ * Largest `clockToleranceSeconds` accepted: 300 s, the skew Kerberos and most JWT libraries
+ * allow. More is not clock skew but a longer token lifetime, which belongs in Cognito.
+ */
+export const MAX_CLOCK_TOLERANCE_SECONDS = 300;
+
+function checkClientId(value: unknown, name: string): void {
+  if (value === null || (typeof value === "string" && value !== "")) return;
+  if (Array.isArray(value) && value.length > 0 && value.every((c) => typeof c === "string" && c !== "")) return;
+  throw new TypeError(`${name} must be a non-empty string, a non-empty list of them, or null (any client), got ${describeValue(value)}`);
+}
+
+function checkJwks(value: unknown, name: string): void {
+  if (typeof value !== "object" || value === null || !Array.isArray((value as { keys?: unknown }).keys)) {
+    throw new TypeError(`${name} must be a JWKS, { keys: [...] }, got ${describeValue(value)}`);
+  }
+}
+
+/** The rules of one {@link UserPoolConfig}. `clientId` and `tokenUse` are required (checked with a longer message). */
+export const USER_POOL_SCHEMA: OptionsSchema = {
+  userPoolId: { type: "string", nonEmpty: true, required: true },
+  clientId: { type: "custom", check: checkClientId },
+  tokenUse: { type: "oneOf", values: ["id", "access", null] },
+  issuer: { type: "string", nonEmpty: true },
+  jwksUri: { type: "string", nonEmpty: true },
+  jwks: { type: "custom", check: checkJwks },
+  maxTokenAgeSeconds: TOKEN_AGE_RULE,
+};
+
+const USER_POOL_RULE = nestedOptions(USER_POOL_SCHEMA, true);
+
+/** The rule of `userPools`: a non-empty array of pool objects holding only known keys. */
+export const USER_POOLS_RULE: OptionRule = {
+  type: "custom",
+  required: true,
+  check: (pools, name) => {
+    if (!Array.isArray(pools) || pools.length === 0) throw new TypeError(`${name} must list at least one user pool, got ${describeValue(pools)}`);
+    pools.forEach((pool: unknown, i) => checkOption(pool, `${name}[${i}]`, USER_POOL_RULE));
+  },
+};
 
 /** Options of the verification step. */
 export interface VerifierOptions {
   jwks?: JwksOptions;
-  /** Seconds of leeway on `exp` and `nbf`; default 0. */
+  /** Seconds of leeway on `exp` and `nbf`; default 0, at most 300. */
   clockToleranceSeconds?: number;
   /** Longest token accepted, refused before any parsing; default 98304 characters (96 KiB). */
   maxTokenLength?: number;
 }
+
+/** The rules of {@link VerifierOptions}, shared with createTenantAuth's. */
+export const VERIFIER_OPTIONS_SCHEMA: OptionsSchema = {
+  jwks: nestedOptions(JWKS_OPTIONS_SCHEMA),
+  clockToleranceSeconds: { type: "number", min: 0, max: MAX_CLOCK_TOLERANCE_SECONDS },
+  maxTokenLength: { type: "number", integer: true, min: 64, max: MAX_TOKEN_LENGTH_LIMIT },
+};
 
 /** A pool as the verifier runs it. */
 export interface PoolRuntime {
   readonly userPoolId: string;
   readonly tokenUse: TokenUse | null;
   readonly clientIds: ReadonlySet<string> | null;
+  /** The pool's own `maxTokenAgeSeconds`, if it has one. */
+  readonly maxTokenAgeSeconds: number | undefined;
 }
 
 /** What a successful verification yields. */
@@ -90,15 +154,18 @@ export class CognitoTokenVerifier {
   private readonly verifier: { verifySync(jwt: string): unknown; cacheJwks(jwks: Jwks, issuer: string): void };
   private readonly issuers = new Map<string, IssuerRuntime>();
   private readonly maxTokenLength: number;
+  /** `clockToleranceSeconds` in milliseconds. */
+  readonly graceMs: number;
   // customJwtCheck runs inside verifySync, after the signature checked out: it hands us the
   // header and the exact JWK used, with no second parse.
   private checked: { header: { kid?: string; crit?: unknown }; jwk: JwkWithKid } | undefined;
 
   constructor(pools: readonly UserPoolConfig[], options: VerifierOptions = {}) {
     if (!Array.isArray(pools) || pools.length === 0) throw new TypeError("userPools must list at least one user pool");
+    validateOptions(options, VERIFIER_OPTIONS_SCHEMA, { where: "CognitoTokenVerifier" });
     this.maxTokenLength = options.maxTokenLength ?? DEFAULT_MAX_TOKEN_LENGTH;
     const grace = options.clockToleranceSeconds ?? 0;
-    if (!(grace >= 0)) throw new TypeError("clockToleranceSeconds must be a number >= 0");
+    this.graceMs = grace * 1000;
     const allowInsecureHttp = options.jwks?.allowInsecureHttp ?? false;
     this.jwks = new TenantJwksCache(options.jwks);
 
@@ -110,8 +177,8 @@ export class CognitoTokenVerifier {
     };
 
     const configs: { issuer: string; jwksUri: string; audience: null; graceSeconds: number; customJwtCheck: typeof customJwtCheck }[] = [];
-    const fixed: [string, Jwks][] = [];
-    for (const pool of pools) {
+    const fixed: [string, Jwks, string][] = [];
+    for (const [index, pool] of pools.entries()) {
       const runtime = poolRuntime(pool);
       let issuers: string[];
       if (pool.issuer !== undefined) {
@@ -128,13 +195,13 @@ export class CognitoTokenVerifier {
       for (const issuer of issuers) {
         if (this.issuers.has(issuer)) throw new TypeError(`Issuer configured twice: ${issuer}`);
         const jwksUri = pool.jwksUri ?? `${issuer.replace(/\/$/, "")}/.well-known/jwks.json`;
-        if (pool.jwks !== undefined) fixed.push([jwksUri, pool.jwks as Jwks]);
+        if (pool.jwks !== undefined) fixed.push([jwksUri, pool.jwks as Jwks, `userPools[${index}].jwks`]);
         else assertFetchableUri(jwksUri, allowInsecureHttp);
         this.issuers.set(issuer, { pool: runtime, jwksUri });
         configs.push({ issuer, jwksUri, audience: null, graceSeconds: grace, customJwtCheck });
       }
     }
-    for (const [uri, jwks] of fixed) this.jwks.addFixedJwks(uri, jwks);
+    for (const [uri, jwks, name] of fixed) this.jwks.addFixedJwks(uri, jwks, name);
     this.verifier = JwtVerifier.create(configs as never, { jwksCache: this.jwks }) as unknown as typeof this.verifier;
     this.jwks.onJwksFetched = (uri, jwks) => {
       // aws-jwt-verify caches key objects per issuer and kid; a rotated key under an old kid
@@ -181,6 +248,11 @@ export class CognitoTokenVerifier {
     if (mayHoldInvalidUtf8(checked?.header, 0) || mayHoldInvalidUtf8(payload, 0)) assertUtf8Segments(token);
     const issuer = this.issuers.get(payload["iss"] as string);
     if (!checked || !issuer) throw new TenantAuthError("token_invalid", "The token's issuer is not accepted");
+    // RFC 7519 §4.1.4: the current time must be before exp. aws-jwt-verify refuses only after
+    // it (exp + tolerance < now), so a token is still accepted at exactly exp + tolerance.
+    // A missing exp is normalizeClaims' refusal (token_invalid); aws-jwt-verify checked it is finite.
+    const exp = payload["exp"];
+    if (typeof exp === "number" && !(Date.now() < exp * 1000 + this.graceMs)) throw new TenantAuthError("token_expired", "The token has expired");
     checkCognitoFields(payload, issuer.pool);
     return { payload, pool: issuer.pool, jwksUri: issuer.jwksUri, kid: checked.jwk.kid, jwk: checked.jwk };
   }
@@ -263,7 +335,7 @@ function poolRuntime(pool: UserPoolConfig): PoolRuntime {
     }
     clientIds = new Set(list);
   }
-  return Object.freeze({ userPoolId: pool.userPoolId, tokenUse: pool.tokenUse, clientIds });
+  return Object.freeze({ userPoolId: pool.userPoolId, tokenUse: pool.tokenUse, clientIds, maxTokenAgeSeconds: pool.maxTokenAgeSeconds });
 }
 
 function checkCognitoFields(payload: Record<string, unknown>, pool: PoolRuntime): void {
@@ -280,17 +352,22 @@ function checkCognitoFields(payload: Record<string, unknown>, pool: PoolRuntime)
   }
 }
 
-/** Map anything verification throws to our error model; unknown failures are refusals, never allows. */
+/**
+ * Map anything verification throws to our error model; unknown failures are refusals, never allows.
+ * aws-jwt-verify's errors quote the token (`iss`, `alg`, the decoded header and payload): the
+ * cause kept is an {@link opaqueCause}, a short printable excerpt and nothing else.
+ */
 export function mapVerifyError(err: unknown): TenantAuthError {
   if (isTenantAuthError(err)) return err;
-  if (err instanceof JwtExpiredError) return new TenantAuthError("token_expired", "The token has expired", { cause: err });
-  if (err instanceof JwtNotBeforeError) return new TenantAuthError("token_expired", "The token is not valid yet", { cause: err });
-  if (err instanceof JwtInvalidSignatureError) return new TenantAuthError("token_invalid", "The token's signature is invalid", { cause: err });
-  if (err instanceof JwtInvalidSignatureAlgorithmError) return new TenantAuthError("token_invalid", "The token's signature algorithm is not accepted", { cause: err });
+  const cause = opaqueCause(err);
+  if (err instanceof JwtExpiredError) return new TenantAuthError("token_expired", "The token has expired", { cause });
+  if (err instanceof JwtNotBeforeError) return new TenantAuthError("token_expired", "The token is not valid yet", { cause });
+  if (err instanceof JwtInvalidSignatureError) return new TenantAuthError("token_invalid", "The token's signature is invalid", { cause });
+  if (err instanceof JwtInvalidSignatureAlgorithmError) return new TenantAuthError("token_invalid", "The token's signature algorithm is not accepted", { cause });
   if (err instanceof JwtInvalidIssuerError || err instanceof ParameterValidationError) {
-    return new TenantAuthError("token_invalid", "The token's issuer is not accepted", { cause: err });
+    return new TenantAuthError("token_invalid", "The token's issuer is not accepted", { cause });
   }
-  if (err instanceof KidNotFoundInJwksError) return new TenantAuthError("token_invalid", "The token was signed with an unknown key", { cause: err });
-  if (err instanceof JwtBaseError) return new TenantAuthError("token_invalid", "The token is malformed or not acceptable", { cause: err });
-  return new TenantAuthError("token_invalid", "The token could not be verified", { cause: err });
+  if (err instanceof KidNotFoundInJwksError) return new TenantAuthError("token_invalid", "The token was signed with an unknown key", { cause });
+  if (err instanceof JwtBaseError) return new TenantAuthError("token_invalid", "The token is malformed or not acceptable", { cause });
+  return new TenantAuthError("token_invalid", "The token could not be verified", { cause });
 }
