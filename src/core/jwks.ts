@@ -3,6 +3,7 @@ import { assertIsJwks } from "aws-jwt-verify/jwk";
 import type { Jwk, Jwks, JwksCache, JwkWithKid } from "aws-jwt-verify/jwk";
 import { JwksNotAvailableInCacheError, JwtWithoutValidKidError, KidNotFoundInJwksError } from "aws-jwt-verify/error";
 import { TenantAuthError } from "./errors.js";
+import { endSpan, startSpan } from "./telemetry.js";
 import type { OptionsSchema } from "./options.js";
 import { validateOptions } from "./options.js";
 
@@ -241,13 +242,17 @@ export class TenantJwksCache implements JwksCache {
 
   private async fetchOnce(uri: string): Promise<void> {
     let jwks: Jwks;
+    const span = startSpan("cognito_tenancy.jwks_fetch", { "url.full": uri }, undefined, true);
     try {
       jwks = await fetchJwks(uri, this.timeoutMs, this.maxResponseBytes);
     } catch (err) {
       this.lastFailure.set(uri, err);
       this.cooldownUntil.set(uri, Date.now() + this.failureCooldownMs);
-      throw unavailable(err);
+      const error = unavailable(err);
+      endSpan(span, error);
+      throw error;
     }
+    endSpan(span, undefined, { "cognito_tenancy.keys": jwks.keys.length });
     this.lastFailure.delete(uri);
     this.cooldownUntil.delete(uri);
     this.addJwks(uri, jwks);

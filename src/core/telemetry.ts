@@ -23,8 +23,14 @@ interface Tracer {
   startSpan(name: string, options?: { attributes?: Record<string, string | number | boolean>; kind?: number }, context?: unknown): TelemetrySpan;
 }
 
+interface TracerProvider {
+  getTracer(name: string): Tracer;
+  /** On the API's proxy provider: the registered SDK's tracer, or undefined while none is. */
+  getDelegateTracer?(name: string): Tracer | undefined;
+}
+
 interface OtelApi {
-  trace: { getTracer(name: string, version?: string): Tracer; setSpan(context: unknown, span: TelemetrySpan): unknown };
+  trace: { getTracerProvider(): TracerProvider; setSpan(context: unknown, span: TelemetrySpan): unknown };
   context: { active(): unknown };
 }
 
@@ -39,9 +45,28 @@ export type SpanName =
 const SPAN_STATUS_ERROR = 2;
 const SPAN_KIND_CLIENT = 3;
 
+const NAME = "cognito-tenancy";
 let api: OtelApi | undefined;
-let tracer: Tracer | undefined;
+let provider: TracerProvider | undefined;
 let loading: Promise<void> | undefined;
+
+/**
+ * The tracer of the app's registered SDK. With the API installed but no SDK registered (a
+ * library brought it in), there is none, and no span is even started: the API's no-op spans
+ * would still cost allocations on every request.
+ */
+function currentTracer(): Tracer | undefined {
+  const p = provider;
+  if (p === undefined) return undefined;
+  return p.getDelegateTracer ? p.getDelegateTracer(NAME) : p.getTracer(NAME);
+}
+
+/** Whether spans are recorded now: the hot paths ask this and skip everything else when not. */
+export const tracing = {
+  get on(): boolean {
+    return provider !== undefined && currentTracer() !== undefined;
+  },
+};
 
 /** Start looking for `@opentelemetry/api` (once); spans begin when it has loaded. */
 export function startTelemetry(): Promise<void> {
@@ -52,7 +77,7 @@ export function startTelemetry(): Promise<void> {
       const module = loaded.trace ? loaded : loaded.default;
       if (module?.trace && module.context) {
         api = module;
-        tracer = module.trace.getTracer("cognito-tenancy");
+        provider = module.trace.getTracerProvider();
       }
     } catch {
       // Not installed (or not loadable in this runtime): no spans.
@@ -75,7 +100,7 @@ function clean(attributes: Attributes): Record<string, string | number | boolean
  * tenant resolution); otherwise it is a child of the app's active span.
  */
 export function startSpan(name: SpanName, attributes: Attributes = {}, parent?: TelemetrySpan, client = false): TelemetrySpan | undefined {
-  const t = tracer;
+  const t = currentTracer();
   if (t === undefined) return undefined;
   const context = parent !== undefined && api !== undefined ? api.trace.setSpan(api.context.active(), parent) : undefined;
   return t.startSpan(name, { attributes: clean(attributes), ...(client ? { kind: SPAN_KIND_CLIENT } : {}) }, context);

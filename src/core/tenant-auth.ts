@@ -11,6 +11,8 @@ import type { JwksOptions } from "./jwks.js";
 import type { TenantPrincipal } from "./principal.js";
 import { buildPrincipal } from "./principal.js";
 import { rememberToken, tokenMemory } from "./principal-token.js";
+import type { TelemetrySpan } from "./telemetry.js";
+import { endSpan, startSpan, startTelemetry, tracing } from "./telemetry.js";
 import type { TenantMembership, TenantResolver, TenantStrategy } from "./tenancy.js";
 import { compileTenantStrategy, normalizeTenantHint, validateTenantStrategy } from "./tenancy.js";
 import type { UserPoolConfig, VerifiedToken } from "./verify.js";
@@ -176,6 +178,7 @@ export function createTenantAuth(options: TenantAuthOptions): TenantAuth {
       if (options[key] !== undefined) throw new TypeError(`${WHERE}: ${key} needs isRevoked (the revocation check it configures)`);
     }
   }
+  void startTelemetry();
   const verifierOptions = {
     ...(options.jwks === undefined ? {} : { jwks: options.jwks }),
     ...(options.clockToleranceSeconds === undefined ? {} : { clockToleranceSeconds: options.clockToleranceSeconds }),
@@ -280,47 +283,8 @@ export function createTenantAuth(options: TenantAuthOptions): TenantAuth {
   }
 
   return {
-    async resolveTenant(tokenOrHeader, resolveOptions) {
-      // Fast path: a verified token again, raw or as exactly "Bearer <token>". extractToken
-      // would return that token without complaint (a compact JWS is a valid b64token), so
-      // skipping it changes no outcome.
-      if (cache !== undefined && typeof tokenOrHeader === "string") {
-        const entry = lookup(tokenOrHeader);
-        if (entry !== undefined) return serve(entry, normalizeTenantHint(resolveOptions?.tenantHint));
-      }
-      // The outcome must be the one of: extractToken (its errors first), then the hint (its
-      // errors next), then verification. The common cases skip the extractor's scan of the whole
-      // token: the likely token is verified first, and the extractor runs only when something fails.
-      let hint: string | undefined;
-      try {
-        hint = normalizeTenantHint(resolveOptions?.tenantHint);
-      } catch (err) {
-        extractToken(tokenOrHeader);
-        throw err;
-      }
-      let token: string;
-      if (typeof tokenOrHeader === "string") {
-        token = likelyToken(tokenOrHeader);
-      } else {
-        token = extractToken(tokenOrHeader);
-        const entry = cache === undefined ? undefined : lookup(token);
-        if (entry !== undefined) return serve(entry, hint);
-      }
-      let verified: VerifiedToken;
-      try {
-        const pending = verifier.verify(token);
-        verified = "then" in pending ? await pending : pending;
-      } catch (err) {
-        const extracted = extractToken(tokenOrHeader);
-        if (extracted === token) throw err;
-        // A form the likely token missed ("bearer  <jws> ", " <jws>"): the cache first.
-        token = extracted;
-        const entry = cache === undefined ? undefined : lookup(token);
-        if (entry !== undefined) return serve(entry, hint);
-        const pending = verifier.verify(token);
-        verified = "then" in pending ? await pending : pending;
-      }
-      return finish(token, verified, hint);
+    resolveTenant(tokenOrHeader, resolveOptions) {
+      return tracing.on ? resolveTraced(tokenOrHeader, resolveOptions) : resolve(tokenOrHeader, resolveOptions, undefined);
     },
     hydrate: () => verifier.hydrate(),
     clearCache: () => {
@@ -328,6 +292,99 @@ export function createTenantAuth(options: TenantAuthOptions): TenantAuth {
       revocation?.clear();
     },
   };
+
+  /** resolveTenant inside a span: whether the cache served it, the pool and tenant, or the error code. */
+  async function resolveTraced(tokenOrHeader: Parameters<TenantAuth["resolveTenant"]>[0], resolveOptions: ResolveTenantOptions | undefined): Promise<TenantPrincipal> {
+    const span = startSpan("cognito_tenancy.resolve_tenant");
+    let hit = false;
+    if (cache !== undefined && typeof tokenOrHeader === "string") hit = lookup(tokenOrHeader) !== undefined;
+    try {
+      const principal = await resolve(tokenOrHeader, resolveOptions, span);
+      endSpan(span, undefined, {
+        "cognito_tenancy.cache_hit": hit,
+        "cognito_tenancy.user_pool_id": principal.userPoolId,
+        "cognito_tenancy.token_use": principal.tokenUse,
+        "cognito_tenancy.tenant_id": principal.tenantId,
+      });
+      return principal;
+    } catch (err) {
+      endSpan(span, err, { "cognito_tenancy.cache_hit": hit });
+      throw err;
+    }
+  }
+
+  /** One signature check, in a span of its own under `parent` when tracing. */
+  function verifyToken(token: string, parent: TelemetrySpan | undefined): VerifiedToken | Promise<VerifiedToken> {
+    if (parent === undefined) return verifier.verify(token);
+    const span = startSpan("cognito_tenancy.verify", {}, parent);
+    try {
+      const pending = verifier.verify(token);
+      if (!("then" in pending)) {
+        endSpan(span, undefined, { "cognito_tenancy.user_pool_id": pending.pool.userPoolId, "cognito_tenancy.keys_fetched": false });
+        return pending;
+      }
+      return pending.then(
+        (verified) => {
+          endSpan(span, undefined, { "cognito_tenancy.user_pool_id": verified.pool.userPoolId, "cognito_tenancy.keys_fetched": true });
+          return verified;
+        },
+        (err: unknown) => {
+          endSpan(span, err);
+          throw err;
+        },
+      );
+    } catch (err) {
+      endSpan(span, err);
+      throw err;
+    }
+  }
+
+  async function resolve(
+    tokenOrHeader: Parameters<TenantAuth["resolveTenant"]>[0],
+    resolveOptions: ResolveTenantOptions | undefined,
+    span: TelemetrySpan | undefined,
+  ): Promise<TenantPrincipal> {
+    // Fast path: a verified token again, raw or as exactly "Bearer <token>". extractToken
+    // would return that token without complaint (a compact JWS is a valid b64token), so
+    // skipping it changes no outcome.
+    if (cache !== undefined && typeof tokenOrHeader === "string") {
+      const entry = lookup(tokenOrHeader);
+      if (entry !== undefined) return serve(entry, normalizeTenantHint(resolveOptions?.tenantHint));
+    }
+    // The outcome must be the one of: extractToken (its errors first), then the hint (its
+    // errors next), then verification. The common cases skip the extractor's scan of the whole
+    // token: the likely token is verified first, and the extractor runs only when something fails.
+    let hint: string | undefined;
+    try {
+      hint = normalizeTenantHint(resolveOptions?.tenantHint);
+    } catch (err) {
+      extractToken(tokenOrHeader);
+      throw err;
+    }
+    let token: string;
+    if (typeof tokenOrHeader === "string") {
+      token = likelyToken(tokenOrHeader);
+    } else {
+      token = extractToken(tokenOrHeader);
+      const entry = cache === undefined ? undefined : lookup(token);
+      if (entry !== undefined) return serve(entry, hint);
+    }
+    let verified: VerifiedToken;
+    try {
+      const pending = verifyToken(token, span);
+      verified = "then" in pending ? await pending : pending;
+    } catch (err) {
+      const extracted = extractToken(tokenOrHeader);
+      if (extracted === token) throw err;
+      // A form the likely token missed ("bearer  <jws> ", " <jws>"): the cache first.
+      token = extracted;
+      const entry = cache === undefined ? undefined : lookup(token);
+      if (entry !== undefined) return serve(entry, hint);
+      const pending = verifyToken(token, span);
+      verified = "then" in pending ? await pending : pending;
+    }
+    return finish(token, verified, hint);
+  }
 }
 
 interface RevocationCheck {
