@@ -146,13 +146,12 @@ export function tenantAuth(auth: TenantAuth, options: TenantAuthMiddlewareOption
       try {
         read = readRequest(nodeHeaderValues(req, req.headers), { tokenHeader, tenantHeader, tenantParam: paramOf(req) });
       } catch (err) {
-        // Optional credentials: a request without a token passes anonymously (its tenant hint,
-        // if any, is moot); several credential values are refused all the same.
+        // Optional credentials: without a token the request passes anonymously and its tenant
+        // hint is moot; several credential values are refused all the same.
         if (!credentialsRequired && isTenantAuthError(err) && err.code === "token_missing") return;
         throw err;
       }
-      // Optional credentials: a request the core finds no bearer token in passes anonymously;
-      // any token that is sent must be good.
+      // A token that is sent must be good, even when credentials are optional.
       if (!credentialsRequired && hasNoBearerToken(read.credential)) return;
       req.tenant = await auth.resolveTenant(read.credential, { tenantHint: read.tenantHint });
     });
