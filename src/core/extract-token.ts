@@ -73,10 +73,18 @@ function label(name: string): string {
  * disagree about what was sent.
  */
 function singleValue(values: HeaderValues, name: string): string | undefined {
-  const list = (values(name) ?? []).filter((v) => v !== undefined && v !== null);
-  if (list.length === 0) return undefined;
-  if (list.length > 1) throw new TenantAuthError("invalid_request", `Several ${label(name)} header values were sent`);
-  const value = list[0];
+  const list = values(name);
+  let value: unknown;
+  let count = 0;
+  if (list !== undefined) {
+    for (const v of list) {
+      if (v === undefined || v === null) continue;
+      value = v;
+      count++;
+    }
+  }
+  if (count === 0) return undefined;
+  if (count > 1) throw new TenantAuthError("invalid_request", `Several ${label(name)} header values were sent`);
   if (typeof value !== "string") throw new TenantAuthError("invalid_request", `The ${label(name)} header is not a string`);
   return value;
 }
@@ -161,25 +169,32 @@ export interface NodeMessageHeaders {
 /**
  * The {@link HeaderValues} of a Node request (Express, Fastify). Node keeps only the first
  * `Authorization` of several (and joins other duplicates with `, `), so duplicates are found in
- * `headersDistinct` (or `rawHeaders`, for request objects without it). A header sent once is read
+ * `rawHeaders` (or `headersDistinct`, for request objects without it). A header sent once is read
  * from `headers`, the object the framework and earlier middleware see (one that set
  * `req.headers.authorization` from a cookie keeps working).
  */
 export function nodeHeaderValues(message: NodeMessageHeaders, headers: Readonly<Record<string, unknown>>): HeaderValues {
   return (name) => {
-    let wire: readonly string[] | undefined;
-    const distinct = message.headersDistinct;
-    if (typeof distinct === "object" && distinct !== null) {
-      wire = distinct[name];
-    } else if (Array.isArray(message.rawHeaders)) {
-      const raw = message.rawHeaders;
-      const found: string[] = [];
-      for (let i = 0; i + 1 < raw.length; i += 2) if ((raw[i] as string).toLowerCase() === name) found.push(raw[i + 1] as string);
-      wire = found;
-    }
+    const wire = wireValues(message, name);
     if (wire !== undefined && wire.length > 1) return wire;
     const value = headers[name];
     if (value === undefined || value === null) return undefined;
     return Array.isArray(value) ? value : [value];
   };
+}
+
+// rawHeaders first: scanning it for one name costs a fraction of building `headersDistinct`,
+// an object of every header, on each request.
+function wireValues(message: NodeMessageHeaders, name: string): readonly string[] | undefined {
+  const raw = message.rawHeaders;
+  if (Array.isArray(raw)) {
+    let found: string[] | undefined;
+    for (let i = 0; i + 1 < raw.length; i += 2) {
+      const key = raw[i] as string;
+      if (key.length === name.length && key.toLowerCase() === name) (found ??= []).push(raw[i + 1] as string);
+    }
+    return found;
+  }
+  const distinct = message.headersDistinct;
+  return typeof distinct === "object" && distinct !== null ? distinct[name] : undefined;
 }
