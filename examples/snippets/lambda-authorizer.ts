@@ -6,8 +6,8 @@ const auth = createTenantAuth({
 });
 
 // REST API TOKEN or REQUEST authorizer (or an HTTP API authorizer with simple responses off).
-// Allow: a policy for the whole stage, arn:aws:execute-api:<region>:<account>:<api>/<stage>/*/*,
-// so a cached answer is right for every route. Bad token: throws "Unauthorized" (401).
+// Allow: a policy for the whole stage, arn:aws:execute-api:<region>:<account>:<api>/<stage>/*,
+// so a cached answer is right for every route. Bad token: throws "Unauthorized" on REST (401), a Deny on HTTP APIs (403).
 // Tenant refusals: a Deny (403). Keys unreachable: throws (500). Never an Allow by default.
 export const handler = createAuthorizerHandler(auth, {
   response: "iam",

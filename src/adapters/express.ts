@@ -29,11 +29,13 @@
 import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from "express";
 import type { ActionRef, AuthorizationRequest, Authorizer, Decision, ResourceRef } from "../core/authorizer.js";
 import { TenantAuthError, isTenantAuthError } from "../core/errors.js";
-import { extractToken } from "../core/extract-token.js";
+import { adapterHeaders, HTTP_ADAPTER_OPTIONS } from "../core/adapter-options.js";
+import { extractToken, nodeHeaderValues, readRequest } from "../core/extract-token.js";
 import { assertGroups, assertScopes, assertTenantRoles, authorizeOrThrow } from "../core/guards.js";
 import type { TenantPrincipal } from "../core/principal.js";
 import type { TenantAuth } from "../core/tenant-auth.js";
-import { normalizeTenantHint } from "../core/tenancy.js";
+import type { OptionsSchema } from "../core/options.js";
+import { validateOptions } from "../core/options.js";
 
 /**
  * What `tenantAuth`, the guards and `authorize` return: an Express middleware for any route.
@@ -90,9 +92,16 @@ export interface TenantAuthMiddlewareOptions {
    * still refused.
    */
   credentialsRequired?: boolean;
+  /**
+   * Header carrying the token instead of `Authorization`, e.g. `"x-amzn-oidc-accesstoken"` behind an
+   * Application Load Balancer that authenticates with Cognito (it forwards the access token there,
+   * as a raw token; `Bearer <token>` is accepted too). Default: `Authorization` with `Bearer`.
+   * Several values of the header are refused (400 `invalid_request`).
+   */
+  tokenHeader?: string;
 }
 
-const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const MIDDLEWARE_OPTIONS: OptionsSchema = { ...HTTP_ADAPTER_OPTIONS, credentialsRequired: { type: "boolean" } };
 
 /**
  * Verify the bearer token, resolve the tenant, and set `req.tenant` (a frozen `TenantPrincipal`).
@@ -113,46 +122,38 @@ export function tenantAuth(auth: TenantAuth, options: TenantAuthMiddlewareOption
   if (typeof auth !== "object" || auth === null || typeof auth.resolveTenant !== "function") {
     throw new TypeError("tenantAuth(auth) needs the object createTenantAuth() returns");
   }
-  const headerOption = options.tenantHeader ?? "x-tenant-id";
-  if (headerOption !== false && (typeof headerOption !== "string" || !HEADER_NAME.test(headerOption))) {
-    throw new TypeError("tenantHeader must be a header name or false");
-  }
-  const tenantHeader = headerOption === false ? undefined : headerOption.toLowerCase();
+  validateOptions(options, MIDDLEWARE_OPTIONS, { where: "tenantAuth (Express)" });
+  const { tokenHeader, tenantHeader } = adapterHeaders(options, "tenantAuth (Express)");
   const tenantParam = options.tenantParam;
-  if (tenantParam !== undefined && (typeof tenantParam !== "string" || tenantParam === "")) {
-    throw new TypeError("tenantParam must be the name of a route parameter");
-  }
   const credentialsRequired = options.credentialsRequired ?? true;
 
-  function tenantHint(req: Request): string | undefined {
-    const fromHeader = tenantHeader === undefined ? undefined : normalizeTenantHint(req.headers[tenantHeader]);
-    if (tenantParam === undefined) return fromHeader;
+  function paramOf(req: Request): unknown {
+    if (tenantParam === undefined) return undefined;
     const params = req.params as Record<string, unknown> | undefined;
     if (params === undefined || !Object.prototype.hasOwnProperty.call(params, tenantParam)) {
       throw new Error(
         `tenantAuth: the route has no parameter "${tenantParam}"; mount tenantAuth on a router path or route that declares :${tenantParam}`,
       );
     }
-    const fromParam = normalizeTenantHint(params[tenantParam]);
-    if (fromHeader !== undefined && fromParam !== undefined && fromHeader !== fromParam) {
-      throw new TenantAuthError("invalid_request", "The tenant header and the URL name different tenants");
-    }
-    return fromParam ?? fromHeader;
+    return params[tenantParam];
   }
 
   return middleware(function cognitoTenantAuth(req: Request, _res: Response, next: NextFunction): void {
     req.tenant = undefined;
     seenByTenantAuth.add(req);
     settle(next, async () => {
-      const authorization = req.headers.authorization;
+      let read: { credential: string | undefined; tenantHint: string | undefined };
       try {
-        req.tenant = await auth.resolveTenant(authorization, { tenantHint: tenantHint(req) });
+        read = readRequest(nodeHeaderValues(req, req.headers), { tokenHeader, tenantHeader, tenantParam: paramOf(req) });
       } catch (err) {
-        // Optional credentials: a request the core finds no bearer token in passes anonymously
-        // (its tenant hint, if any, is moot); any token that is sent must be good.
-        if (!credentialsRequired && isTenantAuthError(err) && hasNoBearerToken(authorization)) return;
+        // Optional credentials: without a token the request passes anonymously and its tenant
+        // hint is moot; several credential values are refused all the same.
+        if (!credentialsRequired && isTenantAuthError(err) && err.code === "token_missing") return;
         throw err;
       }
+      // A token that is sent must be good, even when credentials are optional.
+      if (!credentialsRequired && hasNoBearerToken(read.credential)) return;
+      req.tenant = await auth.resolveTenant(read.credential, { tenantHint: read.tenantHint });
     });
   });
 }

@@ -19,7 +19,10 @@ import type { GroupRequirement } from "../core/guards.js";
 import { assertGroups, assertScopes, assertTenantRoles, authorizeOrThrow, checkRouteRequirements } from "../core/guards.js";
 import type { TenantPrincipal } from "../core/principal.js";
 import type { TenantAuth } from "../core/tenant-auth.js";
-import { normalizeTenantHint } from "../core/tenancy.js";
+import { adapterHeaders, HTTP_ADAPTER_OPTIONS, REQUIREMENT_OPTIONS } from "../core/adapter-options.js";
+import { nodeHeaderValues, readRequest } from "../core/extract-token.js";
+import type { OptionsSchema } from "../core/options.js";
+import { validateOptions } from "../core/options.js";
 
 /** Options of {@link tenantAuthPlugin}. */
 export interface TenantAuthPluginOptions {
@@ -36,14 +39,20 @@ export interface TenantAuthPluginOptions {
    * before the request goes on or is refused, e.g. for an audit log. Must not throw.
    */
   onDecision?: (decision: Decision, request: FastifyRequest) => void;
-  /** Request header naming the tenant the caller acts for; default `x-tenant-id`. */
-  tenantHeader?: string;
+  /** Request header naming the tenant the caller acts for; default `x-tenant-id`; `false` reads none. */
+  tenantHeader?: string | false;
   /**
    * Route parameter naming the tenant (e.g. `"tenantId"` for `/tenants/:tenantId/...`). On routes
    * that declare it, its value is the tenant hint. When the header names another tenant, the
    * request is refused (400 `invalid_request`) rather than guessing which one was meant.
    */
   tenantParam?: string;
+  /**
+   * Header carrying the token instead of `Authorization`, e.g. `"x-amzn-oidc-accesstoken"` behind an
+   * Application Load Balancer that authenticates with Cognito (a raw token there; `Bearer <token>`
+   * is accepted too). Several values of the header are refused (400 `invalid_request`).
+   */
+  tokenHeader?: string;
 }
 
 /** What a route's `authorize` setting asks the plugin's {@link Authorizer}. */
@@ -110,52 +119,60 @@ function routeSetting(request: FastifyRequest): RouteSetting {
   return config?.tenantAuth;
 }
 
+// Fastify's own `register` options reach the plugin with ours.
+const PLUGIN_OPTIONS: OptionsSchema = {
+  ...HTTP_ADAPTER_OPTIONS,
+  auth: { type: "any" },
+  authorizer: { type: "object" },
+  onDecision: { type: "function" },
+  prefix: { type: "any" },
+  logLevel: { type: "any" },
+  logSerializers: { type: "any" },
+};
+
+const ROUTE_OPTIONS: OptionsSchema = { ...REQUIREMENT_OPTIONS, authorize: { type: "object" } };
+
+const AUTHORIZE_OPTIONS: OptionsSchema = {
+  action: { type: "any", required: true },
+  resource: { type: "any", required: true },
+  context: { type: "function" },
+};
+
 function checkRouteSetting(setting: unknown, route: string, authorizer: Authorizer | undefined): void {
   if (setting === undefined || setting === false) return;
   const where = `config.tenantAuth of ${route}`;
   if (typeof setting !== "object" || setting === null || Array.isArray(setting)) {
     throw new TypeError(`${where} must be false or an object`);
   }
+  validateOptions(setting, ROUTE_OPTIONS, { where });
   const s = setting as TenantRouteOptions;
   checkRouteRequirements(s, where);
   if (s.authorize !== undefined) {
+    validateOptions(s.authorize, AUTHORIZE_OPTIONS, { where, path: "authorize." });
     if (authorizer === undefined) throw new TypeError(`${where} asks for authorize but tenantAuthPlugin was given no authorizer`);
-    if (typeof s.authorize !== "object" || s.authorize === null || s.authorize.action === undefined || s.authorize.resource === undefined) {
-      throw new TypeError(`${where}: authorize needs an action and a resource`);
-    }
   }
 }
 
-function headerValue(request: FastifyRequest, name: string): unknown {
-  return request.headers[name];
-}
-
-function tenantHintOf(request: FastifyRequest, header: string, param: string | undefined): string | undefined {
-  const fromHeader = normalizeTenantHint(headerValue(request, header));
-  if (param === undefined) return fromHeader;
+function paramOf(request: FastifyRequest, param: string | undefined): unknown {
+  if (param === undefined) return undefined;
   const params = request.params as Record<string, unknown> | undefined;
-  const fromParam = params !== null && typeof params === "object" ? normalizeTenantHint(params[param]) : undefined;
-  if (fromParam === undefined) return fromHeader;
-  if (fromHeader !== undefined && fromHeader !== fromParam) {
-    throw new TenantAuthError("invalid_request", `The ${header} header and the route name different tenants`);
-  }
-  return fromParam;
+  return params !== null && typeof params === "object" ? params[param] : undefined;
 }
 
 const plugin: FastifyPluginAsync<TenantAuthPluginOptions> = async function cognitoTenancy(
   fastify: FastifyInstance,
   options: TenantAuthPluginOptions,
 ): Promise<void> {
-  const auth = options?.auth;
+  validateOptions(options, PLUGIN_OPTIONS, { where: "tenantAuthPlugin (Fastify)" });
+  const auth = options.auth;
   if (typeof auth !== "object" || auth === null || typeof auth.resolveTenant !== "function") {
-    throw new TypeError("tenantAuthPlugin needs { auth } made by createTenantAuth()");
+    throw new TypeError("tenantAuthPlugin (Fastify): auth must be the object createTenantAuth() returns");
   }
   const authorizer = options.authorizer;
-  if (authorizer !== undefined && typeof authorizer?.isAuthorized !== "function") {
-    throw new TypeError("tenantAuthPlugin: authorizer must implement isAuthorized()");
+  if (authorizer !== undefined && typeof authorizer.isAuthorized !== "function") {
+    throw new TypeError("tenantAuthPlugin (Fastify): authorizer must implement isAuthorized()");
   }
-  // Node lower-cases incoming header names; so must the lookup.
-  const tenantHeader = (options.tenantHeader ?? "x-tenant-id").toLowerCase();
+  const { tokenHeader, tenantHeader } = adapterHeaders(options, "tenantAuthPlugin (Fastify)");
   const tenantParam = options.tenantParam;
 
   fastify.decorateRequest("tenant", null);
@@ -171,9 +188,12 @@ const plugin: FastifyPluginAsync<TenantAuthPluginOptions> = async function cogni
   fastify.addHook("onRequest", async (request: FastifyRequest, _reply: FastifyReply) => {
     const setting = routeSetting(request);
     if (setting === false) return;
-    const principal = await auth.resolveTenant(request.headers.authorization, {
-      tenantHint: tenantHintOf(request, tenantHeader, tenantParam),
+    const { credential, tenantHint } = readRequest(nodeHeaderValues(request.raw, request.headers), {
+      tokenHeader,
+      tenantHeader,
+      tenantParam: paramOf(request, tenantParam),
     });
+    const principal = await auth.resolveTenant(credential, { tenantHint });
     request.tenant = principal;
     if (setting === undefined || setting === null) return;
     if (setting.groups !== undefined) assertGroups(principal, setting.groups);

@@ -5,6 +5,7 @@
  * combination of entries. Not a public entry point: the package exports map does not list it.
  * @internal
  */
+export * from "./adapter-options.js";
 export * from "./authorizer.js";
 export * from "./cache.js";
 export * from "./cedar-entities.js";
@@ -13,6 +14,7 @@ export * from "./errors.js";
 export * from "./extract-token.js";
 export * from "./guards.js";
 export * from "./jwks.js";
+export * from "./options.js";
 export * from "./principal-token.js";
 export * from "./principal.js";
 export * from "./tenancy.js";

@@ -18,8 +18,8 @@ let foreign: string;
 let server: Awaited<ReturnType<TestIssuer["listen"]>>;
 let down: TenantAuth;
 
-const REST_STAGE = "arn:aws:execute-api:us-east-1:123456789012:abcdef1234/prod/*/*";
-const HTTP_STAGE = "arn:aws:execute-api:us-east-1:123456789012:r3pmxmplak/$default/*/*";
+const REST_STAGE = "arn:aws:execute-api:us-east-1:123456789012:abcdef1234/prod/*";
+const HTTP_STAGE = "arn:aws:execute-api:us-east-1:123456789012:r3pmxmplak/$default/*";
 
 beforeAll(async () => {
   issuer = await createTestIssuer();
@@ -62,7 +62,7 @@ describe("stageWildcardArn", () => {
   it("keeps region, account, API and stage, and wildcards method and path", () => {
     expect(stageWildcardArn("arn:aws:execute-api:us-east-1:123456789012:abcdef1234/prod/GET/tenants/acme/orders")).toBe(REST_STAGE);
     expect(stageWildcardArn("arn:aws:execute-api:us-east-1:123456789012:abcdef1234/prod/GET/")).toBe(REST_STAGE);
-    expect(stageWildcardArn("arn:aws-cn:execute-api:cn-north-1:123456789012:api/$default/$default")).toBe("arn:aws-cn:execute-api:cn-north-1:123456789012:api/$default/*/*");
+    expect(stageWildcardArn("arn:aws-cn:execute-api:cn-north-1:123456789012:api/$default/$default")).toBe("arn:aws-cn:execute-api:cn-north-1:123456789012:api/$default/*");
   });
   it.each([undefined, "", "arn:aws:lambda:us-east-1:123456789012:function:f", "arn:aws:execute-api:us-east-1:123456789012:apionly", "arn:aws:execute-api::123456789012:api/prod/GET/"])(
     "throws for %s",
@@ -249,7 +249,10 @@ describe("HTTP API authorizer (payload 2.0)", () => {
   it("IAM response from routeArn keeps the $default stage", async () => {
     const result = await createAuthorizerHandler(auth, { response: "iam" })(event(acme));
     expectPolicy(result, "Allow", HTTP_STAGE);
-    await expect(createAuthorizerHandler(auth)(event(foreign))).rejects.toHaveProperty("message", "Unauthorized");
+    // An HTTP API answers a thrown error with 500, not 401: a bad token gets a Deny (403).
+    const bad = await createAuthorizerHandler(auth)(event(foreign));
+    expectPolicy(bad, "Deny", HTTP_STAGE);
+    expect(bad.context).toMatchObject({ error: "token_invalid" });
   });
 
   it("refuses bad options at creation", () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { extractToken } from "../../src/index.js";
+import { credentialOf, nodeHeaderValues, readRequest, tenantHintFromHeader } from "../../src/core/extract-token.js";
 import { refusalSync } from "../helpers/refusal.js";
 
 const JWT = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln";
@@ -47,5 +48,57 @@ describe("extractToken", () => {
     const err = refusalSync(() => extractToken(`Bearer ${JWT} extra`));
     expect(err.message).not.toContain(JWT);
     expect(JSON.stringify(err.headers)).not.toContain(JWT);
+  });
+});
+
+describe("the request readers every adapter shares", () => {
+  const headers = (map: Record<string, readonly unknown[]>) => (name: string) => map[name];
+
+  it("credentialOf: the one Authorization value, or the tokenHeader's", () => {
+    expect(credentialOf(headers({ authorization: [`Bearer ${JWT}`] }))).toBe(`Bearer ${JWT}`);
+    expect(credentialOf(headers({}))).toBeUndefined();
+    expect(credentialOf(headers({ "x-amzn-oidc-accesstoken": [JWT], authorization: ["Bearer other"] }), "x-amzn-oidc-accesstoken")).toBe(JWT);
+  });
+
+  it.each([
+    [{ authorization: [`Bearer ${JWT}`, "Bearer x"] }, undefined],
+    [{ "x-token": [JWT, JWT] }, "x-token"],
+    [{ "x-token": [`${JWT},${JWT}`] }, "x-token"],
+    [{ authorization: [42] }, undefined],
+  ])("credentialOf refuses several or odd values %j (400)", (map, tokenHeader) => {
+    const err = refusalSync(() => credentialOf(headers(map as Record<string, unknown[]>), tokenHeader));
+    expect([err.code, err.status]).toEqual(["invalid_request", 400]);
+  });
+
+  it("tenantHintFromHeader: one tenant, or 400 for several (listed or comma-joined)", () => {
+    expect(tenantHintFromHeader(headers({ "x-tenant-id": ["acme"] }), "x-tenant-id")).toBe("acme");
+    expect(tenantHintFromHeader(headers({ "x-tenant-id": [""] }), "x-tenant-id")).toBeUndefined();
+    for (const values of [["acme", "globex"], ["acme, globex"], ["acme,globex"]]) {
+      const err = refusalSync(() => tenantHintFromHeader(headers({ "x-tenant-id": values }), "x-tenant-id"));
+      expect([err.code, err.status]).toEqual(["invalid_request", 400]);
+    }
+  });
+
+  it("readRequest: credential errors first, then the hint; header and parameter must agree", () => {
+    const noToken = refusalSync(() => readRequest(headers({ "x-tenant-id": ["a,b"] }), { tenantHeader: "x-tenant-id" }));
+    expect(noToken.code).toBe("token_missing");
+    const bad = refusalSync(() => readRequest(headers({ authorization: [`Bearer ${JWT}`], "x-tenant-id": ["a,b"] }), { tenantHeader: "x-tenant-id" }));
+    expect(bad.code).toBe("invalid_request");
+    const differ = refusalSync(() => readRequest(headers({ authorization: [`Bearer ${JWT}`], "x-tenant-id": ["acme"] }), { tenantHeader: "x-tenant-id", tenantParam: "globex" }));
+    expect(differ.code).toBe("invalid_request");
+    expect(readRequest(headers({ authorization: [`Bearer ${JWT}`], "x-tenant-id": ["acme"] }), { tenantHeader: "x-tenant-id", tenantParam: "acme" })).toEqual({
+      credential: `Bearer ${JWT}`,
+      tenantHint: "acme",
+    });
+  });
+
+  it("nodeHeaderValues: duplicates from headersDistinct or rawHeaders, single values from headers", () => {
+    const fromDistinct = nodeHeaderValues({ headersDistinct: { authorization: ["a", "b"] } }, { authorization: "a" });
+    expect(fromDistinct("authorization")).toEqual(["a", "b"]);
+    const fromRaw = nodeHeaderValues({ rawHeaders: ["Authorization", "a", "AUTHORIZATION", "b"] }, { authorization: "a" });
+    expect(fromRaw("authorization")).toEqual(["a", "b"]);
+    // A value set by earlier middleware (req.headers.authorization from a cookie) is what counts.
+    const rewritten = nodeHeaderValues({ headersDistinct: {} }, { authorization: "Bearer from-cookie" });
+    expect(rewritten("authorization")).toEqual(["Bearer from-cookie"]);
   });
 });

@@ -52,7 +52,7 @@ describe("what the examples show", () => {
 
   it.concurrent("lambda-authorizer: stage-wide Allow, Deny with the error, Unauthorized", async () => {
     const { stdout } = await run("lambda-authorizer");
-    expect(stdout).toContain('"Resource": "arn:aws:execute-api:us-east-1:123456789012:abcdef1234/prod/*/*"');
+    expect(stdout).toContain('"Resource": "arn:aws:execute-api:us-east-1:123456789012:abcdef1234/prod/*"');
     expect(stdout).toMatch(/ok {2}REQUEST, dave, X-Tenant-Id: acme: Allow[\s\S]*?"tenantId": "acme"[\s\S]*?"tenantRoleArn": "arn:aws:iam::111122223333:role\/tenants\/acme-assets-reader"/);
     expect(stdout).toMatch(/ok {2}REQUEST, bob \(globex\), X-Tenant-Id: acme: Deny[\s\S]*?"error": "tenant_forbidden"/);
     expect(stdout).toContain('throws Error("Unauthorized")');

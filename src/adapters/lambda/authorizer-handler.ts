@@ -8,12 +8,12 @@ import type {
 } from "aws-lambda";
 import type { TenantAuthError } from "../../core/errors.js";
 import { isTenantAuthError } from "../../core/errors.js";
-import { extractToken } from "../../core/extract-token.js";
+import type { HeaderValues } from "../../core/extract-token.js";
+import type { OptionsSchema } from "../../core/options.js";
 import type { TenantPrincipal } from "../../core/principal.js";
 import type { TenantAuth } from "../../core/tenant-auth.js";
-import { headerValue } from "./events.js";
 import type { EventAuthOptions } from "./resolve.js";
-import { checkEventAuthOptions, runAuthorizer, runGuards, tenantHintOf } from "./resolve.js";
+import { checkEventAuthOptions, eventHeaderValues, readEvent, runAuthorizer, runGuards } from "./resolve.js";
 
 /** The events a Lambda authorizer receives: REST TOKEN, REST REQUEST (and HTTP API 1.0), HTTP API 2.0. */
 export type LambdaAuthorizerEvent = APIGatewayTokenAuthorizerEvent | APIGatewayRequestAuthorizerEvent | APIGatewayRequestAuthorizerEventV2;
@@ -55,21 +55,44 @@ export interface AuthorizerHandlerOptions extends EventAuthOptions<LambdaAuthori
   onUnavailable?: "error" | "deny";
 }
 
-const ARN_RESOURCE = /^([^/]+)\/([^/]+)(?:\/|$)/;
+// The parts of an execute-api ARN that name a stage, each checked for its own syntax: a wildcard
+// (`*`, `?`) or any other character there would widen an Allow beyond the API and stage it was
+// meant for (IAM wildcards match within and across every part of the ARN).
+const PARTITION = /^aws(?:-[a-z]+)*$/;
+const REGION = /^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$/;
+const ACCOUNT = /^\d{12}$/;
+const API_ID = /^[a-z0-9]{1,64}$/i;
+// Stage names are letters, digits, `-` and `_` (at most 128); HTTP APIs also have `$default`.
+const STAGE = /^(?:\$default|[A-Za-z0-9_-]{1,128})$/;
 
 /**
  * The stage-wide resource for a policy, from a `methodArn` (REST) or `routeArn` (HTTP API):
- * `arn:aws:execute-api:us-east-1:123456789012:abc123/prod/GET/pets` → `arn:aws:execute-api:us-east-1:123456789012:abc123/prod/*\/*`.
- * Throws an `Error` for anything else.
+ * `arn:aws:execute-api:us-east-1:123456789012:abc123/prod/GET/pets` → `arn:aws:execute-api:us-east-1:123456789012:abc123/prod/*`.
+ *
+ * `<stage>/*` covers every route of the stage, because an IAM `*` matches across `/`: a REST
+ * `GET/pets`, an HTTP API `GET/pets` or `ANY/{proxy+}`, and the HTTP API `$default` route, whose
+ * `routeArn` has no method segment (`.../<stage>/$default`) and so is not covered by `<stage>/*\/*`.
+ * The partition, region, account, API id and stage must each be well formed (no wildcard); the
+ * rest of the ARN is not used. Throws an `Error` for anything else.
  */
 export function stageWildcardArn(arn: unknown): string {
   if (typeof arn !== "string") throw new Error("The authorizer event has no methodArn or routeArn");
   const parts = arn.split(":");
-  const match = parts.length >= 6 ? ARN_RESOURCE.exec(parts.slice(5).join(":")) : null;
-  if (parts[0] !== "arn" || !parts[1] || parts[2] !== "execute-api" || !parts[3] || !parts[4] || !match) {
-    throw new Error("The authorizer event's methodArn or routeArn is not an execute-api ARN");
-  }
-  return `${parts.slice(0, 5).join(":")}:${match[1]}/${match[2]}/*/*`;
+  const [prefix, partition, service, region, account] = parts;
+  const path = parts.slice(5).join(":").split("/");
+  const [apiId, stage] = path;
+  const wellFormed =
+    parts.length >= 6 &&
+    prefix === "arn" &&
+    PARTITION.test(partition ?? "") &&
+    service === "execute-api" &&
+    REGION.test(region ?? "") &&
+    ACCOUNT.test(account ?? "") &&
+    path.length >= 2 &&
+    API_ID.test(apiId ?? "") &&
+    STAGE.test(stage ?? "");
+  if (!wellFormed) throw new Error("The authorizer event's methodArn or routeArn is not a well-formed execute-api ARN");
+  return `arn:${partition}:execute-api:${region}:${account}:${apiId}/${stage}/*`;
 }
 
 function policy(effect: "Allow" | "Deny", resource: string): PolicyDocument {
@@ -112,6 +135,12 @@ function errorContext(err: TenantAuthError): AuthorizerContext {
   return { error: err.code, error_description: err.message };
 }
 
+const AUTHORIZER_HANDLER_OPTIONS: OptionsSchema = {
+  response: { type: "oneOf", values: ["iam", "simple"] },
+  context: { type: "function" },
+  onUnavailable: { type: "oneOf", values: ["error", "deny"] },
+};
+
 type Kind = "token" | "request" | "v2";
 
 function kindOf(event: LambdaAuthorizerEvent): Kind {
@@ -120,13 +149,25 @@ function kindOf(event: LambdaAuthorizerEvent): Kind {
   return "request";
 }
 
-function credentialsOf(event: LambdaAuthorizerEvent, kind: Kind): string | readonly string[] | undefined {
-  if (kind === "token") return (event as APIGatewayTokenAuthorizerEvent).authorizationToken;
-  const fromHeader = headerValue(event, "authorization");
-  if (fromHeader !== undefined || kind !== "v2") return fromHeader;
-  // HTTP API 2.0: with `$request.header.Authorization` as the only identity source, its value is here too.
-  const sources = (event as APIGatewayRequestAuthorizerEventV2).identitySource;
-  return Array.isArray(sources) && sources.length === 1 ? sources[0] : undefined;
+function readAuthorizerEvent(event: LambdaAuthorizerEvent, kind: Kind, options: AuthorizerHandlerOptions): { credential: string | undefined; tenantHint: string | undefined } {
+  if (kind === "token") {
+    const token = (event as APIGatewayTokenAuthorizerEvent).authorizationToken;
+    return { credential: typeof token === "string" ? token : undefined, tenantHint: undefined };
+  }
+  const headers = eventHeaderValues(event);
+  const values: HeaderValues = (name) => {
+    const found = headers(name);
+    if ((found !== undefined && found.length > 0) || kind !== "v2" || name !== "authorization") return found;
+    // HTTP API 2.0: with `$request.header.Authorization` as the only identity source, its value is here too.
+    const sources = (event as APIGatewayRequestAuthorizerEventV2).identitySource;
+    return Array.isArray(sources) && sources.length === 1 ? [sources[0]] : undefined;
+  };
+  return readEvent(event, options, values);
+}
+
+// HTTP API authorizer events carry `version` ("1.0" or "2.0"); REST ones do not.
+function isHttpApi(event: LambdaAuthorizerEvent): boolean {
+  return typeof (event as { version?: unknown }).version === "string";
 }
 
 /**
@@ -168,11 +209,9 @@ export function createAuthorizerHandler(
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the overloads above give the precise types
 ): (event: LambdaAuthorizerEvent) => Promise<any> {
   if (typeof auth?.resolveTenant !== "function") throw new TypeError("createAuthorizerHandler: the first argument must come from createTenantAuth()");
-  checkEventAuthOptions(options as EventAuthOptions<unknown>, "createAuthorizerHandler");
+  checkEventAuthOptions(options as EventAuthOptions<unknown>, "createAuthorizerHandler", AUTHORIZER_HANDLER_OPTIONS);
   const response = options.response ?? "iam";
-  if (response !== "iam" && response !== "simple") throw new TypeError('createAuthorizerHandler: response must be "iam" or "simple"');
   const onUnavailable = options.onUnavailable ?? "error";
-  if (onUnavailable !== "error" && onUnavailable !== "deny") throw new TypeError('createAuthorizerHandler: onUnavailable must be "error" or "deny"');
 
   return async function authorizerHandler(event: LambdaAuthorizerEvent): Promise<IamAuthorizerResult | SimpleAuthorizerResult> {
     const kind = kindOf(event);
@@ -180,9 +219,8 @@ export function createAuthorizerHandler(
     const resource = response === "iam" ? stageWildcardArn(kind === "v2" ? (event as APIGatewayRequestAuthorizerEventV2).routeArn : (event as { methodArn?: unknown }).methodArn) : "";
     let principal: TenantPrincipal;
     try {
-      const token = extractToken(credentialsOf(event, kind));
-      const tenantHint = kind === "token" ? undefined : tenantHintOf(event, options);
-      principal = await auth.resolveTenant(token, { tenantHint });
+      const { credential, tenantHint } = readAuthorizerEvent(event, kind, options);
+      principal = await auth.resolveTenant(credential, { tenantHint });
       runGuards(principal, options);
       await runAuthorizer(event, principal, options);
     } catch (err) {
@@ -191,7 +229,9 @@ export function createAuthorizerHandler(
         throw new Error(`Authorizer unavailable: ${err.code}`, { cause: err });
       }
       if (response === "simple") return { isAuthorized: false, context: errorContext(err) };
-      if (err.status === 401 || err.code === "invalid_request") throw new Error("Unauthorized");
+      // REST answers a thrown "Unauthorized" with 401. The HTTP API guide documents no such answer
+      // (a failed invocation is a 500 there), so HTTP APIs get a Deny (403) as with simple responses.
+      if ((err.status === 401 || err.code === "invalid_request") && !isHttpApi(event)) throw new Error("Unauthorized");
       return { principalId: "unauthorized", policyDocument: policy("Deny", resource), context: errorContext(err) };
     }
     const context = { ...authorizerContext(principal), ...(options.context ? checkFlat(options.context(principal, event)) : {}) };

@@ -3,7 +3,7 @@ import { TenantAuthError } from "../../core/errors.js";
 import type { TenantPrincipal } from "../../core/principal.js";
 import { principalFromClaims } from "../../core/principal.js";
 import type { TenantStrategy } from "../../core/tenancy.js";
-import { tenantHintOf } from "./resolve.js";
+import { eventTenantHint } from "./resolve.js";
 
 /**
  * An event whose token API Gateway already verified: a REST API with a Cognito user pool
@@ -174,7 +174,7 @@ export async function principalFromApiGatewayClaims(
   const tenantHint =
     options.tenantHint !== undefined
       ? options.tenantHint ?? undefined
-      : tenantHintOf(event, {
+      : eventTenantHint(event, {
           ...(options.tenantHeader === undefined ? {} : { tenantHeader: options.tenantHeader }),
           ...(options.tenantParam === undefined ? {} : { tenantParam: options.tenantParam }),
         });

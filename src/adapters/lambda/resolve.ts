@@ -1,12 +1,14 @@
 import type { ActionRef, Authorizer, Decision, ResourceRef } from "../../core/authorizer.js";
-import { TenantAuthError } from "../../core/errors.js";
-import { extractToken } from "../../core/extract-token.js";
+import { adapterHeaders, HTTP_ADAPTER_OPTIONS, REQUIREMENT_OPTIONS } from "../../core/adapter-options.js";
+import type { HeaderValues } from "../../core/extract-token.js";
+import { readRequest, tenantHintOf } from "../../core/extract-token.js";
+import type { OptionsSchema } from "../../core/options.js";
+import { validateOptions } from "../../core/options.js";
 import type { GroupRequirement } from "../../core/guards.js";
 import { assertGroups, assertScopes, assertTenantRoles, authorizeOrThrow, checkRouteRequirements } from "../../core/guards.js";
 import type { TenantPrincipal } from "../../core/principal.js";
 import type { TenantAuth } from "../../core/tenant-auth.js";
-import { normalizeTenantHint } from "../../core/tenancy.js";
-import { headerValue, pathParameter } from "./events.js";
+import { headerValues, pathParameter } from "./events.js";
 
 /** A value, or a function of the event and the resolved principal that computes it. */
 export type FromEvent<E, T> = T | ((event: E, principal: TenantPrincipal) => T);
@@ -23,6 +25,12 @@ export interface EventAuthOptions<E> {
    * When the header is sent too, both must agree, else 400 `invalid_request`.
    */
   tenantParam?: string;
+  /**
+   * Header carrying the token instead of `Authorization`: behind an Application Load Balancer that
+   * authenticates with Cognito, `"x-amzn-oidc-accesstoken"` (the access token, raw; `Bearer <token>`
+   * is accepted too). Several values, separate or comma-joined, are refused (400 `invalid_request`).
+   */
+  tokenHeader?: string;
   /** Groups the caller must be in (any of a list, or `{ all: [...] }`); else 403 `access_denied`. */
   groups?: GroupRequirement;
   /** Roles the caller must hold in the active tenant (any of); else 403 `access_denied`. */
@@ -47,17 +55,37 @@ export interface EventAuthOptions<E> {
   onDecision?: (decision: Decision, event: E) => void;
 }
 
-/** Configuration mistakes throw at creation, not on the first request. */
-export function checkEventAuthOptions(options: EventAuthOptions<unknown>, where: string): void {
-  if (typeof options !== "object" || options === null) throw new TypeError(`${where}: options must be an object`);
+const EVENT_AUTH_OPTIONS: OptionsSchema = {
+  ...HTTP_ADAPTER_OPTIONS,
+  ...REQUIREMENT_OPTIONS,
+  authorizer: { type: "object" },
+  action: { type: "any" },
+  resource: { type: "any" },
+  authorizationContext: { type: "any" },
+  onDecision: { type: "function" },
+};
+
+// Options that only mean something with a policy engine: given without one, no policy would be checked.
+const NEEDS_AUTHORIZER = ["action", "resource", "authorizationContext", "onDecision"] as const;
+
+/**
+ * Configuration mistakes throw at creation, not on the first request: unknown keys (with the
+ * likely intended one), wrong types, empty requirement lists, `action`/`resource` without
+ * `authorizer` and the reverse. `extra` lists the entry point's own options.
+ */
+export function checkEventAuthOptions(options: EventAuthOptions<unknown>, where: string, extra: OptionsSchema = {}): void {
+  validateOptions(options, { ...EVENT_AUTH_OPTIONS, ...extra }, { where });
   checkRouteRequirements(options, where);
-  if (options.tenantHeader !== undefined && options.tenantHeader !== false && (typeof options.tenantHeader !== "string" || options.tenantHeader === "")) {
-    throw new TypeError(`${where}: tenantHeader must be a header name or false`);
-  }
+  adapterHeaders(options, where);
   if (options.authorizer !== undefined) {
-    if (typeof options.authorizer?.isAuthorized !== "function") throw new TypeError(`${where}: authorizer must implement isAuthorized()`);
+    if (typeof options.authorizer.isAuthorized !== "function") throw new TypeError(`${where}: authorizer must implement isAuthorized()`);
     if (options.action === undefined || options.resource === undefined) {
       throw new TypeError(`${where}: an authorizer needs both action and resource`);
+    }
+  } else {
+    const orphan = NEEDS_AUTHORIZER.find((key) => options[key] !== undefined);
+    if (orphan !== undefined) {
+      throw new TypeError(`${where}: ${orphan} is given without authorizer (the policy engine to ask), so no policy would be checked; add authorizer`);
     }
   }
 }
@@ -66,15 +94,35 @@ function evaluate<E, T>(value: FromEvent<E, T>, event: E, principal: TenantPrinc
   return typeof value === "function" ? (value as (event: E, principal: TenantPrincipal) => T)(event, principal) : value;
 }
 
-/** The tenant hint of an HTTP event: path parameter and/or header, normalized by the core. */
-export function tenantHintOf(event: unknown, options: Pick<EventAuthOptions<unknown>, "tenantHeader" | "tenantParam">): string | undefined {
-  const headerName = options.tenantHeader === undefined ? "x-tenant-id" : options.tenantHeader;
-  const fromHeader = headerName === false ? undefined : normalizeTenantHint(headerValue(event, headerName));
-  const fromParam = options.tenantParam === undefined ? undefined : normalizeTenantHint(pathParameter(event, options.tenantParam));
-  if (fromHeader !== undefined && fromParam !== undefined && fromHeader !== fromParam) {
-    throw new TenantAuthError("invalid_request", "The tenant in the path and the tenant header differ");
-  }
-  return fromParam ?? fromHeader;
+/** A header's values in an event (REST, HTTP API, ALB), for the core's readers. */
+export function eventHeaderValues(event: unknown): HeaderValues {
+  return (name) => headerValues(event, name);
+}
+
+/** The tenant hint of an event (header and/or path parameter), for events whose token was verified before. */
+export function eventTenantHint(event: unknown, options: Pick<EventAuthOptions<unknown>, "tenantHeader" | "tenantParam">): string | undefined {
+  const { tenantHeader } = adapterHeaders(options, "cognito-tenancy/lambda");
+  return tenantHintOf(eventHeaderValues(event), {
+    tenantHeader,
+    tenantParam: options.tenantParam === undefined ? undefined : pathParameter(event, options.tenantParam),
+  });
+}
+
+/**
+ * The credential and tenant hint of an HTTP event or a REQUEST authorizer event: read by the core
+ * from the headers (`tokenHeader` or `Authorization`, `tenantHeader`) and the path parameter.
+ */
+export function readEvent(
+  event: unknown,
+  options: Pick<EventAuthOptions<unknown>, "tenantHeader" | "tenantParam" | "tokenHeader">,
+  values: HeaderValues = eventHeaderValues(event),
+): { credential: string | undefined; tenantHint: string | undefined } {
+  const { tokenHeader, tenantHeader } = adapterHeaders(options, "cognito-tenancy/lambda");
+  return readRequest(values, {
+    tokenHeader,
+    tenantHeader,
+    tenantParam: options.tenantParam === undefined ? undefined : pathParameter(event, options.tenantParam),
+  });
 }
 
 /** Run the route-independent guards (groups, tenant roles, scopes) the options ask for. */
@@ -107,10 +155,8 @@ export async function runAuthorizer<E>(event: E, principal: TenantPrincipal, opt
  * Rejects only with a `TenantAuthError`, except for bugs in the option callbacks.
  */
 export async function resolveHttpEvent<E>(auth: TenantAuth, event: E, options: EventAuthOptions<E>): Promise<TenantPrincipal> {
-  // Credentials first, so a request with no token is a 401 even when its tenant header is bad.
-  const token = extractToken(headerValue(event, "authorization"));
-  const tenantHint = tenantHintOf(event, options);
-  const principal = await auth.resolveTenant(token, { tenantHint });
+  const { credential, tenantHint } = readEvent(event, options);
+  const principal = await auth.resolveTenant(credential, { tenantHint });
   runGuards(principal, options);
   await runAuthorizer(event, principal, options);
   return principal;
