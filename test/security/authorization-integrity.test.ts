@@ -219,6 +219,21 @@ describe.each(ENGINES)("$name", (engine) => {
       expect(err.cause).toBeInstanceOf(TypeError);
     });
 
+    it("a context or attributes that are not plain objects, malformed attrs or parents: refused, not read as empty", async () => {
+      const a = engine.make();
+      const cases: AuthorizationRequest[] = [
+        { principal: acme, action: "Pay", resource: doc("acme"), context: new Map([["amount", 150]]) as unknown as Record<string, unknown> },
+        { principal: acme, action: "Pay", resource: { type: "Doc", id: "d", attributes: new Map([["limit", 150]]) as unknown as Record<string, unknown> } },
+        { principal: acme, action: "Pay", resource: doc("acme"), entities: [{ uid: { type: "Sec::Ledger", id: "main" }, attrs: [150], parents: [] }] },
+        { principal: acme, action: "Pay", resource: doc("acme"), entities: [{ uid: { type: "Sec::Ledger", id: "main" }, attrs: {}, parents: { type: "Sec::Ledger", id: "x" } }] },
+        { principal: acme, action: "Pay", resource: doc("acme"), context: { ledger: { __entity: { type: "Sec::Ledger" } } } },
+      ];
+      for (const request of cases) {
+        const err = await expectRefused(() => a.isAuthorized(request), "authorizer_unavailable", 503);
+        expect(err.cause).toBeInstanceOf(TypeError);
+      }
+    });
+
     it("a static entity with such a value: TypeError at setup", () => {
       expect(() => engine.make({ entities: [{ uid: { type: "Sec::Ledger", id: "main" }, attrs: { amount: 150.5 }, parents: [] }] })).toThrow(TypeError);
     });
