@@ -159,22 +159,14 @@ const LONG_LIMIT = 2 ** 63;
 
 /** True when `value` is a number Cedar can hold as a `Long`: an integer strictly between −2^63 and 2^63. */
 export function isCedarLong(value: unknown): value is number {
-  return typeof value === "number" && Number.isInteger(value) && value > -LONG_LIMIT && value < LONG_LIMIT;
+  return Number.isInteger(value) && Math.abs(value as number) < LONG_LIMIT;
 }
 
-function describeUnrepresentable(value: unknown): string {
-  switch (typeof value) {
-    case "number":
-      return Number.isInteger(value) ? `the integer ${value}, outside Cedar's 64-bit range` : `the number ${String(value)} (Cedar has no fractions, NaN or Infinity)`;
-    case "bigint":
-      return "a bigint (pass a number or a string)";
-    case "undefined":
-      return "undefined";
-    case "object":
-      return value === null ? "null (Cedar has no null)" : `a ${(value as object).constructor?.name ?? "non-plain"} object (only plain objects are records)`;
-    default:
-      return `a ${typeof value}`;
-  }
+// Messages stay short: this module is in the core bundle, whose size is budgeted.
+function what(value: unknown): string {
+  if (value === null) return "null";
+  if (typeof value === "object") return `a ${(value as object).constructor?.name ?? "null-prototype"} object`;
+  return typeof value === "number" ? String(value) : `a ${typeof value}`;
 }
 
 function isPlainObject(value: object): boolean {
@@ -195,16 +187,15 @@ function convert(value: unknown, path: string): CedarValue {
       if (Array.isArray(value)) return value.map((v, i) => convert(v, `${path}[${i}]`));
       if (!isPlainObject(value)) break;
       const obj = value as Record<string, unknown>;
-      if (Object.prototype.hasOwnProperty.call(obj, "__entity")) {
+      const one = Object.keys(obj).length === 1;
+      if (Object.hasOwn(obj, "__entity")) {
         const e = obj["__entity"];
-        if (!isUid(e) || Object.keys(obj).length !== 1) throw new TypeError(`${path} must be { __entity: { type, id } } with string type and id`);
+        if (!isUid(e) || !one) throw new TypeError(`${path}: malformed __entity`);
         return { __entity: { type: e.type, id: e.id } };
       }
-      if (Object.prototype.hasOwnProperty.call(obj, "__extn")) {
+      if (Object.hasOwn(obj, "__extn")) {
         const x = obj["__extn"] as { fn?: unknown; arg?: unknown } | null;
-        if (!x || typeof x.fn !== "string" || typeof x.arg !== "string" || Object.keys(obj).length !== 1) {
-          throw new TypeError(`${path} must be { __extn: { fn, arg } } with string fn and arg`);
-        }
+        if (!x || typeof x.fn !== "string" || typeof x.arg !== "string" || !one) throw new TypeError(`${path}: malformed __extn`);
         return { __extn: { fn: x.fn, arg: x.arg } };
       }
       return recordAt(obj, path);
@@ -212,7 +203,7 @@ function convert(value: unknown, path: string): CedarValue {
     default:
       break;
   }
-  throw new TypeError(`${path} is ${describeUnrepresentable(value)}: Cedar cannot represent it, and leaving it out would skip the policies that read it`);
+  throw new TypeError(`${path}: Cedar cannot represent ${what(value)}`);
 }
 
 function recordAt(value: Readonly<Record<string, unknown>>, path: string): Record<string, CedarValue> {
@@ -238,9 +229,7 @@ export function toCedarValue(value: unknown, path = "value"): CedarValue | undef
  * naming `path` for a field Cedar cannot represent.
  */
 export function toCedarRecord(value: Readonly<Record<string, unknown>>, path = "record"): Record<string, CedarValue> {
-  if (typeof value !== "object" || value === null || Array.isArray(value) || !isPlainObject(value)) {
-    throw new TypeError(`${path} must be a plain object, got ${describeUnrepresentable(value)}`);
-  }
+  if (typeof value !== "object" || value === null || !isPlainObject(value)) throw new TypeError(`${path} must be a plain object, got ${what(value)}`);
   return recordAt(value, path);
 }
 
@@ -385,7 +374,7 @@ function claimValue(name: string, value: unknown): CedarValue | undefined {
     return toCedarValue(value, `the ${name} claim`);
   } catch (err) {
     if (!(err instanceof TypeError)) throw err;
-    throw new TenantAuthError("token_invalid", `The ${name} claim holds a value Cedar cannot represent`, { cause: err });
+    throw new TenantAuthError("token_invalid", `The ${name} claim cannot be represented in Cedar`, { cause: err });
   }
 }
 
@@ -398,9 +387,9 @@ function claimValue(name: string, value: unknown): CedarValue | undefined {
  * keep accepting the token Cognito signed.
  */
 function checkCognitoNamespace(claims: Readonly<Record<string, unknown>>): void {
-  if (!Object.prototype.hasOwnProperty.call(claims, "cognito")) return;
+  if (!Object.hasOwn(claims, "cognito")) return;
   if (Object.keys(claims).some((k) => k.startsWith("cognito:"))) {
-    throw new TenantAuthError("token_invalid", "The token has a claim named cognito beside cognito: claims, which Verified Permissions cannot map");
+    throw new TenantAuthError("token_invalid", "A cognito claim beside cognito: claims cannot be mapped");
   }
 }
 
@@ -616,23 +605,16 @@ function uidLabel(uid: CedarEntityUid): string {
 function mergeEntity(have: CedarEntity, add: CedarEntity, where: string): CedarEntity {
   const attrs: Record<string, CedarValue> = { ...have.attrs };
   for (const [k, v] of Object.entries(add.attrs)) {
-    if (Object.prototype.hasOwnProperty.call(attrs, k)) {
+    if (Object.hasOwn(attrs, k)) {
       if (canonicalJson(attrs[k]) !== canonicalJson(v)) {
-        throw new TypeError(`${where}: entity ${uidLabel(add.uid)} is described twice with different values of attribute ${JSON.stringify(k)}`);
+        throw new TypeError(`${where}: ${uidLabel(add.uid)} has two values of ${JSON.stringify(k)}`);
       }
     } else {
       setOwn(attrs, k, v);
     }
   }
-  const parents = [...have.parents];
-  const seen = new Set(parents.map(uidKey));
-  for (const p of add.parents) {
-    if (!seen.has(uidKey(p))) {
-      seen.add(uidKey(p));
-      parents.push(p);
-    }
-  }
-  return { uid: have.uid, attrs, parents };
+  const parents = new Map([...have.parents, ...add.parents].map((p) => [uidKey(p), p]));
+  return { uid: have.uid, attrs, parents: [...parents.values()] };
 }
 
 /**
@@ -701,12 +683,8 @@ export function normalizeEntity(raw: unknown): CedarEntity {
   const uid = unwrapUid(e?.uid);
   if (!uid) throw new TypeError("entity needs a uid { type, id }");
   const label = `entity ${uidLabel(uid)}`;
-  if (e!.parents !== undefined && !Array.isArray(e!.parents)) throw new TypeError(`${label}: parents must be an array`);
-  const parents = ((e!.parents as unknown[] | undefined) ?? []).map((p) => unwrapUid(p));
-  if (parents.some((p) => p === undefined)) throw new TypeError(`${label} has a malformed parent`);
-  if (e!.attrs !== undefined && (typeof e!.attrs !== "object" || e!.attrs === null || Array.isArray(e!.attrs))) {
-    throw new TypeError(`${label}: attrs must be an object`);
-  }
+  const parents = Array.isArray(e!.parents ?? []) ? ((e!.parents ?? []) as unknown[]).map(unwrapUid) : [undefined];
+  if (parents.includes(undefined)) throw new TypeError(`${label}: parents must be an array of uids`);
   return {
     uid,
     attrs: e!.attrs === undefined ? {} : toCedarRecord(e!.attrs as Record<string, unknown>, `${label} attrs`),

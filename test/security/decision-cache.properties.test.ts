@@ -70,10 +70,10 @@ afterAll(async () => {
 
 const key = fc.constantFrom("a", "b", "amount", "nested", "tags", "__proto__", "a.b", "");
 const scalar = fc.oneof(
-  { weight: 4, arbitrary: fc.string({ maxLength: 4 }) },
-  { weight: 4, arbitrary: fc.boolean() },
-  { weight: 4, arbitrary: fc.integer({ min: -3, max: 3 }) },
-  { weight: 4, arbitrary: fc.constantFrom(0, 1, -1, 2 ** 53, 2 ** 60, -(2 ** 62), "1", "true", "0", "") },
+  { weight: 10, arbitrary: fc.string({ maxLength: 4 }) },
+  { weight: 10, arbitrary: fc.boolean() },
+  { weight: 10, arbitrary: fc.integer({ min: -3, max: 3 }) },
+  { weight: 10, arbitrary: fc.constantFrom(0, 1, -1, 2 ** 53, 2 ** 60, -(2 ** 62), "1", "true", "0", "") },
   // Values Cedar cannot represent: refused, so they cannot make two requests look alike.
   { weight: 1, arbitrary: fc.constantFrom(150.5, 151.5, 2 ** 64, 1e21, null) },
 );
@@ -229,6 +229,6 @@ describe("Verified Permissions decision cache", () => {
     for (const kind of ["principal", "action", "resource type", "resource id", "resource attribute", "resource parent", "context value", "nested context value", "near-miss value", "entities", "independent"]) {
       expect(differing.get(kind) ?? 0, `pairs differing by ${kind}`).toBeGreaterThanOrEqual(3);
     }
-    expect(same + refused).toBeLessThan(NUM_RUNS / 4);
+    expect(same + refused).toBeLessThan(NUM_RUNS / 3);
   }, 600_000);
 });
