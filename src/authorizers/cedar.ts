@@ -7,6 +7,8 @@ import type { AuthorizationRequest, Authorizer, Decision } from "../core/authori
 import type { CedarEntity, CedarSchemaJson } from "../core/cedar-entities.js";
 import { normalizeEntity, toCedarRequest } from "../core/cedar-entities.js";
 import { TenantAuthError } from "../core/errors.js";
+import type { OptionsSchema } from "../core/options.js";
+import { validateOptions } from "../core/options.js";
 import type { CedarEngine, PolicyInput } from "./cedar-engine.js";
 import { CedarPolicyError, compileCedar } from "./cedar-engine.js";
 import { toDecision } from "./decision.js";
@@ -35,7 +37,12 @@ export interface CedarAuthorizerOptions {
   readonly groupEntityType?: string;
   /** Model tenants as entities of this type (see `toCedarEntities`). */
   readonly tenantEntityType?: string;
-  /** Entities (Cedar JSON format) added to every request, e.g. buckets and their tenants. */
+  /**
+   * Entities (Cedar JSON format) added to every request, e.g. buckets and their tenants. One that
+   * describes a group or tenant the mapping builds is merged with it (parents and attributes
+   * united; the same attribute with two values is a `TypeError`); one with the principal's uid is
+   * ignored. Checked at creation: a value Cedar cannot represent is a `TypeError`.
+   */
   readonly entities?: readonly unknown[];
   /** Validate the policies against the schema at start; default `true` when there is a schema. */
   readonly validatePolicies?: boolean;
@@ -59,6 +66,37 @@ export interface CedarAuthorizer extends Authorizer {
   readonly policyIds: readonly string[];
 }
 
+const optionalType = { type: "string", nonEmpty: true } as const;
+
+/** The options `createCedarAuthorizer` accepts; any other key is a mistake (did-you-mean). It has no numeric options. */
+const CEDAR_OPTIONS: OptionsSchema = {
+  policies: {
+    type: "custom",
+    required: true,
+    check(value, name) {
+      const ok =
+        typeof value === "string" ||
+        (typeof value === "object" && value !== null && !Array.isArray(value) && Object.values(value).every((v) => typeof v === "string"));
+      if (!ok) throw new TypeError(`${name} must be Cedar policy text or an object of policy id to policy text`);
+    },
+  },
+  schema: {
+    type: "custom",
+    check(value, name) {
+      if (typeof value !== "string" && (typeof value !== "object" || value === null || Array.isArray(value))) {
+        throw new TypeError(`${name} must be Cedar schema text or its JSON form (an object)`);
+      }
+    },
+  },
+  namespace: { type: "string", required: true },
+  userEntityType: optionalType,
+  groupEntityType: optionalType,
+  tenantEntityType: optionalType,
+  entities: { type: "array" },
+  validatePolicies: { type: "boolean" },
+  allowWithErrors: { type: "boolean" },
+};
+
 /**
  * Create an authorizer that evaluates Cedar policies in process. Importing this module is cheap:
  * cedar-wasm loads, and policies are parsed, on `ready()` or the first decision.
@@ -68,9 +106,13 @@ export interface CedarAuthorizer extends Authorizer {
  * evaluate (e.g. entities that do not match the schema). A decision is never an allow by accident.
  */
 export function createCedarAuthorizer(options: CedarAuthorizerOptions): CedarAuthorizer {
-  if (typeof options.namespace !== "string") throw new TypeError("createCedarAuthorizer: namespace must be a string");
-  if (options.policies === undefined || options.policies === null) throw new TypeError("createCedarAuthorizer: policies are required");
-  const staticEntities: readonly CedarEntity[] = (options.entities ?? []).map(normalizeEntity);
+  validateOptions(options, CEDAR_OPTIONS, { where: "createCedarAuthorizer" });
+  let staticEntities: readonly CedarEntity[];
+  try {
+    staticEntities = (options.entities ?? []).map(normalizeEntity);
+  } catch (err) {
+    throw new TypeError(`createCedarAuthorizer: entities: ${(err as Error).message}`, { cause: err });
+  }
   let engine: CedarEngine | undefined;
   let starting: Promise<void> | undefined;
 
@@ -102,9 +144,12 @@ export function createCedarAuthorizer(options: CedarAuthorizerOptions): CedarAut
         ...(options.groupEntityType !== undefined ? { groupEntityType: options.groupEntityType } : {}),
         ...(options.tenantEntityType !== undefined ? { tenantEntityType: options.tenantEntityType } : {}),
         ...(e.schemaJson !== undefined ? { schema: e.schemaJson } : {}),
+        staticEntities,
       });
-      answer = e.evaluate(cedarRequest, staticEntities);
+      answer = e.evaluate(cedarRequest);
     } catch (err) {
+      // A token the mapping refuses (token_invalid) keeps its own status; anything else is a 503.
+      if (err instanceof TenantAuthError) throw err;
       throw unavailable(err);
     }
     if (!answer.ok) {

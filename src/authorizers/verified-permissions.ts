@@ -219,6 +219,7 @@ export function createVerifiedPermissionsAuthorizer(options: VerifiedPermissions
     ...(options.groupEntityType !== undefined ? { groupEntityType: options.groupEntityType } : {}),
     ...(options.tenantEntityType !== undefined ? { tenantEntityType: options.tenantEntityType } : {}),
     ...(schema !== undefined ? { schema } : {}),
+    staticEntities,
   };
 
   let client: Promise<VerifiedPermissionsClientLike> | undefined = options.client ? Promise.resolve(options.client) : undefined;
@@ -376,6 +377,8 @@ export function createVerifiedPermissionsAuthorizer(options: VerifiedPermissions
     try {
       cedar = toCedarRequest(request, mapping);
     } catch (err) {
+      // A token the mapping refuses (token_invalid) keeps its own status; anything else is a 503.
+      if (err instanceof TenantAuthError) return Promise.reject(err);
       return Promise.reject(unavailable(`could not map the request to Cedar: ${(err as Error).message}`, err));
     }
     // withToken: the token resolveTenant verified for this principal, unless the caller passes one.
@@ -389,7 +392,8 @@ export function createVerifiedPermissionsAuthorizer(options: VerifiedPermissions
         return Promise.reject(unavailable("request.token is not the token of request.principal"));
       }
     }
-    const entities = [...cedar.entities, ...staticEntities];
+    // Static entities are already merged in by toCedarRequest (one entity per uid).
+    const entities = cedar.entities;
     const key = createHash("sha256")
       .update(canonicalJson({ mode, principal: cedar.principal, action: cedar.action, resource: cedar.resource, context: cedar.context, entities }))
       .digest("base64url");

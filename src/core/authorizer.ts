@@ -13,7 +13,11 @@ export interface ResourceRef {
   readonly type: string;
   /** Entity id, e.g. `"acme-assets/report.pdf"`. */
   readonly id: string;
-  /** Attributes policies may read as `resource.<name>` (plain JSON values). */
+  /**
+   * Attributes policies may read as `resource.<name>`: plain JSON values Cedar can represent
+   * (strings, booleans, 64-bit integers, arrays, plain objects, `{ __entity }`, `{ __extn }`).
+   * Anything else (`1.5`, `null`, a Date) is refused, never left out.
+   */
   readonly attributes?: Readonly<Record<string, unknown>>;
   /** Parent entities, for `resource in <Type>::"<id>"` (e.g. the bucket, the tenant). */
   readonly parents?: readonly { readonly type: string; readonly id: string }[];
@@ -27,9 +31,18 @@ export interface AuthorizationRequest {
   readonly action: ActionRef;
   /** What they want to do it to. */
   readonly resource: ResourceRef;
-  /** Extra context for policies (`context.*`), plain JSON values. */
+  /**
+   * Extra context for policies (`context.*`), values as for resource attributes. The keys the
+   * library derives from the verified token (`token`, and `tenant` with `tenantEntityType`) are its
+   * own: a value given here for them is ignored.
+   */
   readonly context?: Readonly<Record<string, unknown>>;
-  /** Extra entities (Cedar JSON entity format) the policies need. */
+  /**
+   * Extra entities (Cedar JSON entity format) the policies need. One that describes an entity the
+   * request already has (a group or tenant from the token, a static entity, the resource) is merged
+   * with it (parents and attributes united; one attribute with two values is refused); one with the
+   * principal's uid is ignored: the principal comes only from the verified token.
+   */
   readonly entities?: readonly unknown[];
   /**
    * The raw JWT the principal was resolved from. Only the Verified Permissions authorizer in

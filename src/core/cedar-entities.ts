@@ -11,12 +11,17 @@
  * - optional (`tenantEntityType`): a `<ns>::Tenant::"<tenantId>"` entity per tenant, parent of the
  *   groups that grant it, and `context.tenant`, the active tenant.
  *
- * Value rule: JSON strings, booleans, safe integers, arrays and objects map to Cedar strings,
- * booleans, longs, sets and records. Cedar has no floats and no null: a claim (or set element,
- * or record field) that is a non-integer number, an integer outside ±(2^53−1), `null` or
- * `undefined` is left out, never rounded or stringified.
+ * Value rule: JSON strings, booleans, integers, arrays and plain objects map to Cedar strings,
+ * booleans, longs, sets and records. A value Cedar cannot represent (a non-integer number, an
+ * integer outside the 64-bit signed range, NaN, ±Infinity, `null`, a bigint, a function, a
+ * symbol, `undefined` in an array, a Date, Map or other non-plain object) is refused, never
+ * dropped, rounded or stringified: dropping it would silently skip every policy that reads it
+ * (`forbid ... when { context has amount && context.amount > 100 }`). From the caller (context,
+ * resource attributes, entities) that is a `TypeError`; from a verified token it is `token_invalid`.
+ * A record field whose value is `undefined` is absent, as in JSON.
  */
 import type { ActionRef, AuthorizationRequest, ResourceRef } from "./authorizer.js";
+import { TenantAuthError } from "./errors.js";
 import type { TenantPrincipal } from "./principal.js";
 
 /** A Cedar entity reference, `{ type, id }`, `type` fully qualified. */
@@ -132,7 +137,7 @@ export function resourceToEntity(namespace: string, resource: ResourceRef): Ceda
   if (resource.attributes === undefined && resource.parents === undefined) return undefined;
   return {
     uid: resourceToUid(namespace, resource),
-    attrs: toCedarRecord(resource.attributes ?? {}),
+    attrs: toCedarRecord(resource.attributes ?? {}, "resource.attributes"),
     parents: (resource.parents ?? []).map((p) => resourceToUid(namespace, p)),
   };
 }
@@ -147,51 +152,85 @@ function isUid(value: unknown): value is CedarEntityUid {
 }
 
 /**
- * A JSON value as a Cedar value, or `undefined` when Cedar cannot represent it (see the module
- * comment). `{ __entity: { type, id } }` and `{ __extn: { fn, arg } }` pass through.
+ * Cedar's `Long` is a 64-bit signed integer. −2^63 itself is left out: it is a valid `Long`, but
+ * cedar-wasm refuses it as a JS number, and a value one engine refuses must not reach any.
  */
-export function toCedarValue(value: unknown): CedarValue | undefined {
+const LONG_LIMIT = 2 ** 63;
+
+/** True when `value` is a number Cedar can hold as a `Long`: an integer strictly between −2^63 and 2^63. */
+export function isCedarLong(value: unknown): value is number {
+  return Number.isInteger(value) && Math.abs(value as number) < LONG_LIMIT;
+}
+
+// Messages stay short: this module is in the core bundle, whose size is budgeted.
+function what(value: unknown): string {
+  if (value === null) return "null";
+  if (typeof value === "object") return `a ${(value as object).constructor?.name ?? "null-prototype"} object`;
+  return typeof value === "number" ? String(value) : `a ${typeof value}`;
+}
+
+function isPlainObject(value: object): boolean {
+  const proto = Object.getPrototypeOf(value) as unknown;
+  return proto === Object.prototype || proto === null;
+}
+
+function convert(value: unknown, path: string): CedarValue {
   switch (typeof value) {
     case "string":
     case "boolean":
       return value;
     case "number":
-      return Number.isSafeInteger(value) ? value : undefined;
+      if (isCedarLong(value)) return value;
+      break;
     case "object": {
-      if (value === null) return undefined;
-      if (Array.isArray(value)) {
-        const out: CedarValue[] = [];
-        for (const v of value) {
-          const c = toCedarValue(v);
-          if (c !== undefined) out.push(c);
-        }
-        return out;
-      }
+      if (value === null) break;
+      if (Array.isArray(value)) return value.map((v, i) => convert(v, `${path}[${i}]`));
+      if (!isPlainObject(value)) break;
       const obj = value as Record<string, unknown>;
-      if ("__entity" in obj && isUid(obj["__entity"])) {
+      const one = Object.keys(obj).length === 1;
+      if (Object.hasOwn(obj, "__entity")) {
         const e = obj["__entity"];
+        if (!isUid(e) || !one) throw new TypeError(`${path}: malformed __entity`);
         return { __entity: { type: e.type, id: e.id } };
       }
-      if ("__extn" in obj) {
+      if (Object.hasOwn(obj, "__extn")) {
         const x = obj["__extn"] as { fn?: unknown; arg?: unknown } | null;
-        if (x && typeof x.fn === "string" && typeof x.arg === "string") return { __extn: { fn: x.fn, arg: x.arg } };
-        return undefined;
+        if (!x || typeof x.fn !== "string" || typeof x.arg !== "string" || !one) throw new TypeError(`${path}: malformed __extn`);
+        return { __extn: { fn: x.fn, arg: x.arg } };
       }
-      return toCedarRecord(obj);
+      return recordAt(obj, path);
     }
     default:
-      return undefined;
+      break;
   }
+  throw new TypeError(`${path}: Cedar cannot represent ${what(value)}`);
 }
 
-/** A JSON object as a Cedar record, leaving out fields Cedar cannot represent. */
-export function toCedarRecord(value: Readonly<Record<string, unknown>>): Record<string, CedarValue> {
+function recordAt(value: Readonly<Record<string, unknown>>, path: string): Record<string, CedarValue> {
   const out: Record<string, CedarValue> = {};
   for (const [k, v] of Object.entries(value)) {
-    const c = toCedarValue(v);
-    if (c !== undefined) setOwn(out, k, c);
+    if (v === undefined) continue;
+    setOwn(out, k, convert(v, `${path}.${k}`));
   }
   return out;
+}
+
+/**
+ * A JSON value as a Cedar value. `{ __entity: { type, id } }` and `{ __extn: { fn, arg } }` pass
+ * through. Throws a `TypeError` naming `path` for a value Cedar cannot represent (see the module
+ * comment); returns `undefined` only for `undefined` (absent).
+ */
+export function toCedarValue(value: unknown, path = "value"): CedarValue | undefined {
+  return value === undefined ? undefined : convert(value, path);
+}
+
+/**
+ * A plain object as a Cedar record; fields that are `undefined` are absent. Throws a `TypeError`
+ * naming `path` for a field Cedar cannot represent.
+ */
+export function toCedarRecord(value: Readonly<Record<string, unknown>>, path = "record"): Record<string, CedarValue> {
+  if (typeof value !== "object" || value === null || !isPlainObject(value)) throw new TypeError(`${path} must be a plain object, got ${what(value)}`);
+  return recordAt(value, path);
 }
 
 const EXTENSION_TAG: Readonly<Record<string, "ipaddr" | "decimal" | "datetime" | "duration">> = {
@@ -249,7 +288,7 @@ export function fromAttributeValue(value: unknown): CedarValue {
       if (typeof v !== "boolean") break;
       return v;
     case "long":
-      if (typeof v !== "number" || !Number.isSafeInteger(v)) break;
+      if (!isCedarLong(v)) break;
       return v;
     case "set":
       if (!Array.isArray(v)) break;
@@ -325,6 +364,36 @@ export function principalToUid(principal: Pick<TenantPrincipal, "userPoolId" | "
 }
 
 /**
+ * A verified claim as a Cedar value. A claim Cedar cannot represent (a fraction, `null`, ...) is
+ * `token_invalid`, not left out: the token is genuine, but the decision would silently ignore part
+ * of it, and a policy that tests the claim (`principal has x && ...`) would be skipped. A
+ * `TypeError` would blame the caller, who did not write the token.
+ */
+function claimValue(name: string, value: unknown): CedarValue | undefined {
+  try {
+    return toCedarValue(value, `the ${name} claim`);
+  } catch (err) {
+    if (!(err instanceof TypeError)) throw err;
+    throw new TenantAuthError("token_invalid", `The ${name} claim cannot be represented in Cedar`, { cause: err });
+  }
+}
+
+/**
+ * Verified Permissions reads `cognito:`-prefixed claims (`cognito:username`, `cognito:groups`) as
+ * members of a `cognito` record (`principal.cognito.username` in its policies), so a token that
+ * also has a claim named exactly `cognito` maps two values to one name; the service refuses such
+ * a token when it maps it. This mapping refuses it too, at the same point (authorization), so the
+ * local engine, the emulator and the service answer alike, while apps that only resolve tenants
+ * keep accepting the token Cognito signed.
+ */
+function checkCognitoNamespace(claims: Readonly<Record<string, unknown>>): void {
+  if (!Object.hasOwn(claims, "cognito")) return;
+  if (Object.keys(claims).some((k) => k.startsWith("cognito:"))) {
+    throw new TenantAuthError("token_invalid", "A cognito claim beside cognito: claims cannot be mapped");
+  }
+}
+
+/**
  * Build the entities and context a Verified Permissions Cognito identity source would build from
  * the principal's token, in Cedar JSON and in the service's format.
  *
@@ -359,19 +428,20 @@ export function toCedarEntities(principal: TenantPrincipal, options: CedarMappin
   const groups = [...new Set(principal.groups)];
   const groupEntities: CedarEntity[] = groups.map((g) => ({ uid: groupUid(g), attrs: {}, parents: tenantParents.get(g) ?? [] }));
 
+  checkCognitoNamespace(principal.claims);
   const attrs: Record<string, CedarValue> = {};
   const context: Record<string, CedarValue> = {};
   if (principal.tokenUse === "id") {
     for (const [k, v] of Object.entries(principal.claims)) {
       if (k === GROUPS_CLAIM) continue;
-      const c = toCedarValue(v);
+      const c = claimValue(k, v);
       if (c !== undefined) setOwn(attrs, k, c);
     }
   } else {
     const token: Record<string, CedarValue> = {};
     for (const [k, v] of Object.entries(principal.claims)) {
       if (k === GROUPS_CLAIM) continue;
-      const c = k === "scope" && typeof v === "string" ? v.split(" ").filter((s) => s.length > 0) : toCedarValue(v);
+      const c = k === "scope" && typeof v === "string" ? v.split(" ").filter((s) => s.length > 0) : claimValue(k, v);
       if (c !== undefined) setOwn(token, k, c);
     }
     context["token"] = token;
@@ -512,17 +582,66 @@ export interface CedarRequest {
 export interface CedarRequestOptions extends CedarMappingOptions {
   /** The schema in JSON form: principal attributes and `context.token` are projected onto it. */
   readonly schema?: CedarSchemaJson;
+  /**
+   * Entities added to every request (the authorizers' `entities` option, normalized with
+   * {@link normalizeEntity}). Merged with the mapped entities by the rule of {@link toCedarRequest}.
+   */
+  readonly staticEntities?: readonly CedarEntity[];
 }
 
 function uidKey(uid: CedarEntityUid): string {
   return `${uid.type}\u0000${uid.id}`;
 }
 
+function uidLabel(uid: CedarEntityUid): string {
+  return `${uid.type}::${JSON.stringify(uid.id)}`;
+}
+
 /**
- * An {@link AuthorizationRequest} as a Cedar request: the mapped principal entities, the resource
- * entity (when it has attributes or parents), then `request.entities`, which replace mapped entities
- * of the same uid, except the principal's (the principal always comes from the verified token).
- * `request.context` is merged over the mapped context.
+ * Two descriptions of one uid as one entity: parents are united; attributes are united, and one
+ * attribute given twice must have the same value (a `TypeError` otherwise: which one a policy would
+ * read is not for this library to guess, and dropping either silently changes decisions).
+ */
+function mergeEntity(have: CedarEntity, add: CedarEntity, where: string): CedarEntity {
+  const attrs: Record<string, CedarValue> = { ...have.attrs };
+  for (const [k, v] of Object.entries(add.attrs)) {
+    if (Object.hasOwn(attrs, k)) {
+      if (canonicalJson(attrs[k]) !== canonicalJson(v)) {
+        throw new TypeError(`${where}: ${uidLabel(add.uid)} has two values of ${JSON.stringify(k)}`);
+      }
+    } else {
+      setOwn(attrs, k, v);
+    }
+  }
+  const parents = new Map([...have.parents, ...add.parents].map((p) => [uidKey(p), p]));
+  return { uid: have.uid, attrs, parents: [...parents.values()] };
+}
+
+/**
+ * The context keys the mapping derives from the verified token: `token` (the access token's
+ * claims; an ID token has none, and a caller's `token` would pass for one) and, with
+ * `tenantEntityType`, `tenant` (the active tenant; none when no tenant is active).
+ */
+export function reservedContextKeys(options: Pick<CedarMappingOptions, "tenantEntityType">): readonly string[] {
+  return options.tenantEntityType !== undefined ? ["token", "tenant"] : ["token"];
+}
+
+/**
+ * An {@link AuthorizationRequest} as a Cedar request.
+ *
+ * What comes from the verified token cannot be replaced or shadowed by the caller:
+ * - the principal entity is the mapping's; an entity (static or in `request.entities`) with the
+ *   principal's uid is ignored;
+ * - the context keys of {@link reservedContextKeys} are the mapping's; a caller's value for them
+ *   in `request.context` is ignored, even when the token gives none (no active tenant, an ID token).
+ *
+ * Every other entity described more than once (a mapped group or tenant, `staticEntities`, the
+ * resource's `attributes`/`parents`, `request.entities`) is merged into one: parents united,
+ * attributes united, the same attribute with two different values a `TypeError`. Cedar would
+ * refuse a duplicate uid outright, so without the merge a static entity for a group or tenant the
+ * mapping also builds would fail every request of that group or tenant. Other `request.context`
+ * keys are added to the mapped context. Values Cedar cannot represent are a `TypeError` (see
+ * {@link toCedarValue}).
  */
 export function toCedarRequest(request: AuthorizationRequest, options: CedarRequestOptions): CedarRequest {
   const mapping = toCedarEntities(request.principal, options);
@@ -536,30 +655,39 @@ export function toCedarRequest(request: AuthorizationRequest, options: CedarRequ
     mappedContext = p.context;
   }
   const byUid = new Map<string, CedarEntity>();
-  for (const e of entities) byUid.set(uidKey(e.uid), e);
-  const resourceEntity = resourceToEntity(options.namespace, request.resource);
-  if (resourceEntity) byUid.set(uidKey(resourceEntity.uid), resourceEntity);
   const principalKey = uidKey(mapping.principal);
-  for (const raw of request.entities ?? []) {
-    const e = normalizeEntity(raw);
+  const add = (e: CedarEntity, where: string): void => {
     const k = uidKey(e.uid);
-    if (k === principalKey) continue;
-    byUid.set(k, e);
-  }
-  const context = { ...mappedContext, ...toCedarRecord(request.context ?? {}) };
+    if (k === principalKey && byUid.has(k)) return;
+    const have = byUid.get(k);
+    byUid.set(k, have ? mergeEntity(have, e, where) : e);
+  };
+  for (const e of entities) add(e, "mapping");
+  for (const e of options.staticEntities ?? []) add(e, "entities");
+  const resourceEntity = resourceToEntity(options.namespace, request.resource);
+  if (resourceEntity) add(resourceEntity, "request.resource");
+  for (const raw of request.entities ?? []) add(normalizeEntity(raw), "request.entities");
+
+  const context: Record<string, CedarValue> = request.context === undefined ? {} : toCedarRecord(request.context, "request.context");
+  for (const k of reservedContextKeys(options)) delete context[k];
+  for (const [k, v] of Object.entries(mappedContext)) setOwn(context, k, v);
   return { principal: mapping.principal, action, resource, context, entities: [...byUid.values()] };
 }
 
-/** Accept an entity in Cedar JSON format (`uid` as `{ type, id }` or `{ __entity: ... }`). */
+/**
+ * Accept an entity in Cedar JSON format (`uid` as `{ type, id }` or `{ __entity: ... }`). Throws a
+ * `TypeError` for a malformed uid, parent, `attrs` or `parents`, or an attribute Cedar cannot represent.
+ */
 export function normalizeEntity(raw: unknown): CedarEntity {
   const e = raw as { uid?: unknown; attrs?: unknown; parents?: unknown } | null;
   const uid = unwrapUid(e?.uid);
   if (!uid) throw new TypeError("entity needs a uid { type, id }");
-  const parents = Array.isArray(e?.parents) ? e.parents.map((p) => unwrapUid(p)) : [];
-  if (parents.some((p) => p === undefined)) throw new TypeError(`entity ${uid.type}::${JSON.stringify(uid.id)} has a malformed parent`);
+  const label = `entity ${uidLabel(uid)}`;
+  const parents = Array.isArray(e!.parents ?? []) ? ((e!.parents ?? []) as unknown[]).map(unwrapUid) : [undefined];
+  if (parents.includes(undefined)) throw new TypeError(`${label}: parents must be an array of uids`);
   return {
     uid,
-    attrs: typeof e?.attrs === "object" && e.attrs !== null ? toCedarRecord(e.attrs as Record<string, unknown>) : {},
+    attrs: e!.attrs === undefined ? {} : toCedarRecord(e!.attrs as Record<string, unknown>, `${label} attrs`),
     parents: parents as CedarEntityUid[],
   };
 }

@@ -212,15 +212,21 @@ export async function startVerifiedPermissionsEmulator(options: VerifiedPermissi
   }
 
   function tokenRequest(principal: Parameters<typeof toCedarRequest>[0]["principal"], action: CedarEntityUid, resource: CedarEntityUid, ctx: Record<string, CedarValue>, extra: readonly CedarEntity[]) {
-    const mapped = toCedarRequest(
-      { principal, action: { type: action.type, id: action.id }, resource: { type: resource.type, id: resource.id }, entities: extra },
-      {
-        namespace,
-        ...(options.userEntityType !== undefined ? { userEntityType: options.userEntityType } : {}),
-        ...(options.groupEntityType !== undefined ? { groupEntityType: options.groupEntityType } : {}),
-        ...(engine.schemaJson !== undefined ? { schema: engine.schemaJson } : {}),
-      },
-    );
+    let mapped;
+    try {
+      mapped = toCedarRequest(
+        { principal, action: { type: action.type, id: action.id }, resource: { type: resource.type, id: resource.id }, entities: extra },
+        {
+          namespace,
+          ...(options.userEntityType !== undefined ? { userEntityType: options.userEntityType } : {}),
+          ...(options.groupEntityType !== undefined ? { groupEntityType: options.groupEntityType } : {}),
+          ...(engine.schemaJson !== undefined ? { schema: engine.schemaJson } : {}),
+        },
+      );
+    } catch (err) {
+      // The service refuses a token it cannot map (a claim named cognito beside cognito: claims).
+      throw validation(`token cannot be mapped: ${(err as Error).message}`);
+    }
     if (extra.some((e) => e.uid.type === mapped.principal.type && e.uid.id === mapped.principal.id)) {
       throw validation("entities must not contain the principal the token defines");
     }
