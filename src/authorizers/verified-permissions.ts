@@ -11,7 +11,7 @@ import type { CedarEntity, CedarEntityUid, CedarRequest, CedarSchemaJson, CedarV
 import { canonicalJson, normalizeEntity, qualifyType, toAttributeRecord, toCedarRequest, toEntityIdentifier, toEntityList } from "../core/cedar-entities.js";
 import { TenantAuthError } from "../core/errors.js";
 import type { OptionsSchema } from "../core/options.js";
-import { describeValue, validateOptions } from "../core/options.js";
+import { checkOption, validateOptions } from "../core/options.js";
 import type { TenantPrincipal } from "../core/principal.js";
 import { tokenOf, wantTokens } from "../core/principal-token.js";
 import { toDecision } from "./decision.js";
@@ -255,8 +255,6 @@ const WHERE = "createVerifiedPermissionsAuthorizer";
 /** The service's limit on requests in one batch call. */
 const MAX_BATCH = 30;
 
-const isObject = (v: unknown): boolean => typeof v === "object" && v !== null && !Array.isArray(v);
-
 const CACHE_OPTIONS: OptionsSchema = {
   maxEntries: { type: "number", integer: true, min: 1, max: 10_000_000 },
   ttlMs: { type: "number", min: 0, max: 86_400_000 },
@@ -276,7 +274,7 @@ const falseOr = (schema: OptionsSchema, allowTrue: boolean) =>
     type: "custom",
     check(value: unknown, name: string) {
       if (value === false || (allowTrue && value === true)) return;
-      if (!isObject(value)) throw new TypeError(`${name} must be ${allowTrue ? "true, false" : "false"} or an object, got ${describeValue(value)}`);
+      checkOption(value, name, { type: "object" });
       validateOptions(value, schema, { where: WHERE, path: `${name}.` });
     },
   }) as const;
@@ -293,7 +291,7 @@ const OPTIONS: OptionsSchema = {
   schema: {
     type: "custom",
     check(value, name) {
-      if (typeof value !== "string" && !isObject(value)) throw new TypeError(`${name} must be the store's schema as JSON (an object or JSON text), got ${describeValue(value)}`);
+      if (typeof value !== "string") checkOption(value, `${name} (the store's schema as JSON: an object or JSON text)`, { type: "object" });
     },
   },
   entities: { type: "array" },
@@ -303,7 +301,7 @@ const OPTIONS: OptionsSchema = {
   retry: {
     type: "custom",
     check(value, name) {
-      if (!isObject(value)) throw new TypeError(`${name} must be an object, got ${describeValue(value)}`);
+      checkOption(value, name, { type: "object" });
       validateOptions(value, RETRY_OPTIONS, { where: WHERE, path: `${name}.` });
     },
   },

@@ -51,12 +51,13 @@ describe("createVerifiedPermissionsAuthorizer options", () => {
   });
 
   it("other types and the required options", () => {
-    expect(make({ cache: true })).toThrow(/cache must be false or an object, got boolean true/);
-    expect(make({ batch: "yes" })).toThrow(/batch must be true, false or an object/);
+    expect(make({ cache: true })).toThrow(/cache must be an object, got boolean true/);
+    expect(make({ batch: "yes" })).toThrow(/batch must be an object, got the string "yes"/);
+    expect(make({ retry: 3 })).toThrow(/retry must be an object, got number 3/);
     expect(make({ mode: "token" })).toThrow(/mode must be one of "entities", "withToken"/);
     expect(make({ policyStoreId: "" })).toThrow(/policyStoreId must be a non-empty string/);
     expect(make({ namespace: undefined })).toThrow(/namespace is required/);
     expect(make({ allowWithErrors: "false" })).toThrow(/allowWithErrors must be true or false/);
-    expect(make({ schema: 42 })).toThrow(/schema must be the store's schema as JSON/);
+    expect(make({ schema: 42 })).toThrow(/schema \(the store's schema as JSON: an object or JSON text\) must be an object, got number 42/);
   });
 });
