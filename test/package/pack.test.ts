@@ -77,8 +77,9 @@ const { createTestIssuer, startVerifiedPermissionsEmulator } = ${load("cognito-t
 const issuer = await createTestIssuer();
 const em = await startVerifiedPermissionsEmulator({ policies: 'permit (principal, action, resource);', userPools: [issuer.userPool] });
 const auth = createTenantAuth({ userPools: [issuer.userPool] });
-const a = createVerifiedPermissionsAuthorizer({ policyStoreId: em.policyStoreId, namespace: "Demo", mode: "withToken", cache: false,
+const a = createVerifiedPermissionsAuthorizer({ policyStoreId: em.policyStoreId, namespace: "Demo", mode: "withToken", cache: false, timeoutMs: 10000,
   clientConfig: { endpoint: em.endpoint, region: "us-east-1", credentials: { accessKeyId: "x", secretAccessKey: "y" } } });
+await a.ready();
 const principal = await auth.resolveTenant(await issuer.idToken({ groups: ["tenant:acme"] }));
 const d = await a.isAuthorized({ principal, action: "Read", resource: { type: "Doc", id: "d" } });
 await em.close();
