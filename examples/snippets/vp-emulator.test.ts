@@ -19,7 +19,7 @@ const authorizer = createVerifiedPermissionsAuthorizer({
   client,
   namespace: "TenancyDemo",
   schema: readFileSync("fixtures/policies/tenancy-demo.cedarschema.json", "utf8"),
-  timeoutMs: 2000,
+  timeoutMs: 5000,
 });
 await authorizer.ready(); // load the SDK now, not inside the first decision's timeout
 const auth = createTenantAuth({ userPools: [issuer.userPool] });
@@ -27,12 +27,12 @@ afterAll(() => emulator.close());
 
 const object = (bucket: string, key: string) => ({ type: "Object", id: `${bucket}/${key}`, parents: [{ type: "Bucket", id: bucket }] });
 
-it("acme reads its bucket, in one batch, and not globex's", async () => {
+it("acme reads its bucket, one call a decision, and not globex's", async () => {
   const principal = await auth.resolveTenant(await issuer.idToken({ groups: ["tenant:acme"] }));
-  const keys = Array.from({ length: 60 }, (_, i) => `file-${i}`);
+  const keys = Array.from({ length: 10 }, (_, i) => `file-${i}`);
   const own = await Promise.all(keys.map((k) => authorizer.isAuthorized({ principal, action: "ReadObject", resource: object("acme-assets", k) })));
   expect(own.every((d) => d.allowed)).toBe(true);
-  expect(emulator.calls.BatchIsAuthorized).toBe(2); // 60 decisions, 2 calls of 30
+  expect(emulator.calls.IsAuthorized).toBe(10); // the default: no batch (a batch costs what 30 calls cost)
   const other = await authorizer.isAuthorized({ principal, action: "ReadObject", resource: object("globex-assets", "x") });
   expect(other.allowed).toBe(false);
 });

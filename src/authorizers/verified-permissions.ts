@@ -8,8 +8,10 @@ import { createHash } from "node:crypto";
 import type { AuthorizationRequest, Authorizer, Decision } from "../core/authorizer.js";
 import { BoundedCache } from "../core/cache.js";
 import type { CedarEntity, CedarEntityUid, CedarRequest, CedarSchemaJson, CedarValue } from "../core/cedar-entities.js";
-import { canonicalJson, normalizeEntity, toAttributeRecord, toCedarRequest, toEntityIdentifier, toEntityList } from "../core/cedar-entities.js";
+import { canonicalJson, normalizeEntity, qualifyType, toAttributeRecord, toCedarRequest, toEntityIdentifier, toEntityList } from "../core/cedar-entities.js";
 import { TenantAuthError } from "../core/errors.js";
+import type { OptionsSchema } from "../core/options.js";
+import { checkOption, validateOptions } from "../core/options.js";
 import type { TenantPrincipal } from "../core/principal.js";
 import { tokenOf, wantTokens } from "../core/principal-token.js";
 import { toDecision } from "./decision.js";
@@ -60,24 +62,41 @@ export interface VerifiedPermissionsAuthorizerOptions {
   readonly entities?: readonly unknown[];
   /**
    * Decision cache; default `{ maxEntries: 10000, ttlMs: 60000 }`; `false` turns it off. An entry
-   * never outlives the principal's token (`exp`). The key covers everything a decision depends on.
+   * never outlives the principal's token (`exp`). The key covers everything a decision depends on:
+   * with `schema`, only what the schema lets policies read, so a refreshed token (new `iat`, `exp`,
+   * `jti`, ...) of the same user finds the decisions of the old one.
    */
   readonly cache?: false | { readonly maxEntries?: number; readonly ttlMs?: number };
   /**
-   * Batching: decisions for one principal that arrive within `windowMs` go out together as
-   * `BatchIsAuthorized` calls of at most `maxSize` (≤ 30) requests. Default
-   * `{ windowMs: 0, maxSize: 30 }`: `0` collects what arrives in the same event-loop turn and adds
-   * no timer delay. `false` sends every decision on its own.
+   * Batching, off by default: every decision is one `IsAuthorized` call ($0.000005 each). A
+   * `BatchIsAuthorized` call costs $0.00015 however many decisions it carries (at most 30), what 30
+   * single calls cost, so batching pays only to stay under the per-second request quota or to
+   * answer a list in one round trip, never to save money.
+   *
+   * `true` or an object turns it on: decisions for one principal that arrive within `windowMs`
+   * (default `0`: the same event-loop turn, no timer delay) are collected; a group of `maxSize`
+   * (default and at most 30) goes out at once as one batch call; when the window closes, a group
+   * of at least `minSize` (default `maxSize`: only full batches) goes out as one batch call, a
+   * smaller one as single calls. With the defaults a batch call is made only when it costs no more
+   * than the single calls it replaces; lower `minSize` (e.g. `2`) to trade money for fewer calls.
    */
-  readonly batch?: false | { readonly windowMs?: number; readonly maxSize?: number };
+  readonly batch?: boolean | { readonly windowMs?: number; readonly maxSize?: number; readonly minSize?: number };
   /** The longest a decision may take, retries included; then `authorizer_unavailable`. Default 1000 ms. */
   readonly timeoutMs?: number;
-  /** Throttling retries inside the timeout: default `{ maxAttempts: 4, baseDelayMs: 25 }` (exponential, jittered). */
+  /**
+   * Retries, inside the timeout, of the errors the service model marks retryable
+   * (`ThrottlingException`, `InternalServerException`): default `{ maxAttempts: 4, baseDelayMs: 25 }`
+   * (exponential, jittered).
+   */
   readonly retry?: { readonly maxAttempts?: number; readonly baseDelayMs?: number };
   /**
    * `"entities"` (default): `IsAuthorized` with the entities this library builds from the principal.
    * `"withToken"`: `IsAuthorizedWithToken`, the service builds the principal from the token, which
    * each request must carry as `request.token` (the raw JWT); for stores whose identity source maps groups.
+   * The service builds the groups from `cognito:groups` and refuses entities of the group type beside
+   * a token, so none are sent: with `tenantEntityType`, tenants go as entities of their own type and
+   * as `context.tenant`, and `principal in <Tenant>` does not hold in this mode (write tenant
+   * policies on `context.tenant` or on the groups).
    */
   readonly mode?: "entities" | "withToken";
   /** Keep an ALLOW that came with evaluation errors (Cedar's semantics); default: turn it into a DENY. */
@@ -106,10 +125,12 @@ interface VpResult {
 interface Pending {
   readonly key: string;
   readonly item: Record<string, unknown>;
+  /** The raw JWT in mode "withToken". */
+  readonly token: string | undefined;
+  readonly tokenUse: "id" | "access";
   readonly entities: readonly CedarEntity[];
   /** Uids this request names (its resource, parents, entity references in attributes and context). */
   readonly mentions: ReadonlySet<string>;
-  readonly expiresAtMs: number;
   readonly deadline: number;
   /** The cache generation when asked: a decision asked for before clearCache() is not stored. */
   readonly generation: number;
@@ -181,12 +202,112 @@ function unavailable(detail: string, cause?: unknown): TenantAuthError {
   });
 }
 
-function isThrottling(err: unknown): boolean {
-  const e = err as { name?: unknown; $retryable?: { throttling?: unknown }; $metadata?: { httpStatusCode?: unknown } } | null;
-  return !!e && (e.name === "ThrottlingException" || e.$retryable?.throttling === true || e.$metadata?.httpStatusCode === 429);
+/**
+ * A client may reject with anything: `undefined`, `null`, a string, a frozen object, an object whose
+ * getters throw. Reading a field of it must never throw (a throw in a catch would escape as an
+ * unhandled rejection and take the process down).
+ */
+function field(err: unknown, name: string): unknown {
+  if ((typeof err !== "object" && typeof err !== "function") || err === null) return undefined;
+  try {
+    return (err as Record<string, unknown>)[name];
+  } catch {
+    return undefined;
+  }
+}
+
+/** The error's name for the cause message: its `name` when it is a string, else its type. */
+function errorName(err: unknown): string {
+  const name = field(err, "name");
+  if (typeof name === "string" && name.length > 0) return name;
+  return err === null ? "null" : typeof err;
+}
+
+/**
+ * What the service model marks retryable (`ThrottlingException`, `InternalServerException`; the SDK
+ * sets `$retryable` on both), and HTTP 429.
+ */
+function isRetryable(err: unknown): boolean {
+  const name = field(err, "name");
+  if (name === "ThrottlingException" || name === "InternalServerException") return true;
+  const retryable = field(err, "$retryable");
+  if (typeof retryable === "object" && retryable !== null) return true;
+  return field(field(err, "$metadata"), "httpStatusCode") === 429;
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/**
+ * The identity of a batch request as the service echoes it in each result's `request`: principal
+ * (absent with a token), action, resource, and context (absent and empty alike).
+ */
+function requestSignature(request: unknown): string {
+  const context = field(request, "context");
+  return canonicalJson({
+    principal: field(request, "principal") ?? null,
+    action: field(request, "action") ?? null,
+    resource: field(request, "resource") ?? null,
+    context: context === undefined || context === null ? {} : (field(context, "contextMap") ?? context),
+  });
+}
+
+const WHERE = "createVerifiedPermissionsAuthorizer";
+/** The service's limit on requests in one batch call. */
+const MAX_BATCH = 30;
+
+const CACHE_OPTIONS: OptionsSchema = {
+  maxEntries: { type: "number", integer: true, min: 1, max: 10_000_000 },
+  ttlMs: { type: "number", min: 0, max: 86_400_000 },
+};
+const BATCH_OPTIONS: OptionsSchema = {
+  windowMs: { type: "number", min: 0, max: 10_000 },
+  maxSize: { type: "number", integer: true, min: 1, max: MAX_BATCH },
+  minSize: { type: "number", integer: true, min: 1, max: MAX_BATCH },
+};
+const RETRY_OPTIONS: OptionsSchema = {
+  maxAttempts: { type: "number", integer: true, min: 1, max: 10 },
+  baseDelayMs: { type: "number", min: 0, max: 10_000 },
+};
+/** `false`, or an object checked against `schema` (`true` too when `allowTrue`). */
+const falseOr = (schema: OptionsSchema, allowTrue: boolean) =>
+  ({
+    type: "custom",
+    check(value: unknown, name: string) {
+      if (value === false || (allowTrue && value === true)) return;
+      checkOption(value, name, { type: "object" });
+      validateOptions(value, schema, { where: WHERE, path: `${name}.` });
+    },
+  }) as const;
+
+const OPTIONS: OptionsSchema = {
+  policyStoreId: { type: "string", nonEmpty: true, required: true },
+  client: { type: "object" },
+  region: { type: "string", nonEmpty: true },
+  clientConfig: { type: "object" },
+  namespace: { type: "string", required: true },
+  userEntityType: { type: "string", nonEmpty: true },
+  groupEntityType: { type: "string", nonEmpty: true },
+  tenantEntityType: { type: "string", nonEmpty: true },
+  schema: {
+    type: "custom",
+    check(value, name) {
+      if (typeof value !== "string") checkOption(value, `${name} (the store's schema as JSON: an object or JSON text)`, { type: "object" });
+    },
+  },
+  entities: { type: "array" },
+  cache: falseOr(CACHE_OPTIONS, false),
+  batch: falseOr(BATCH_OPTIONS, true),
+  timeoutMs: { type: "number", integer: true, min: 1, max: 600_000 },
+  retry: {
+    type: "custom",
+    check(value, name) {
+      checkOption(value, name, { type: "object" });
+      validateOptions(value, RETRY_OPTIONS, { where: WHERE, path: `${name}.` });
+    },
+  },
+  mode: { type: "oneOf", values: ["entities", "withToken"] },
+  allowWithErrors: { type: "boolean" },
+};
 
 /**
  * Create an authorizer backed by Amazon Verified Permissions. Importing this module does not load
@@ -196,23 +317,42 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
  * error rejects with `authorizer_unavailable` (503). A decision is never an allow by accident.
  */
 export function createVerifiedPermissionsAuthorizer(options: VerifiedPermissionsAuthorizerOptions): VerifiedPermissionsAuthorizer {
-  if (typeof options.policyStoreId !== "string" || options.policyStoreId.length === 0) {
-    throw new TypeError("createVerifiedPermissionsAuthorizer: policyStoreId is required");
-  }
-  if (typeof options.namespace !== "string") throw new TypeError("createVerifiedPermissionsAuthorizer: namespace must be a string");
+  validateOptions(options, OPTIONS, { where: WHERE });
   const mode = options.mode ?? "entities";
-  if (mode !== "entities" && mode !== "withToken") throw new TypeError(`createVerifiedPermissionsAuthorizer: unknown mode ${JSON.stringify(mode)}`);
   // resolveTenant starts remembering each principal's token (costs nothing until asked for).
   if (mode === "withToken") wantTokens();
   const timeoutMs = options.timeoutMs ?? 1000;
-  if (!(timeoutMs > 0)) throw new TypeError("createVerifiedPermissionsAuthorizer: timeoutMs must be positive");
-  const maxAttempts = Math.max(1, options.retry?.maxAttempts ?? 4);
-  const baseDelayMs = Math.max(0, options.retry?.baseDelayMs ?? 25);
-  const batch = options.batch === false ? undefined : { windowMs: Math.max(0, options.batch?.windowMs ?? 0), maxSize: Math.min(30, Math.max(1, options.batch?.maxSize ?? 30)) };
+  const maxAttempts = options.retry?.maxAttempts ?? 4;
+  const baseDelayMs = options.retry?.baseDelayMs ?? 25;
+  const batchOption = options.batch === true ? {} : options.batch === false ? undefined : options.batch;
+  const batch =
+    batchOption === undefined
+      ? undefined
+      : {
+          windowMs: batchOption.windowMs ?? 0,
+          maxSize: batchOption.maxSize ?? MAX_BATCH,
+          // A full group always goes as one batch call, so a minSize above maxSize means "full only".
+          minSize: Math.min(batchOption.minSize ?? MAX_BATCH, batchOption.maxSize ?? MAX_BATCH),
+        };
   const cache = options.cache === false ? undefined : new BoundedCache<{ decision: Decision; expiresAtMs: number }>(options.cache?.maxEntries ?? 10_000);
   const ttlMs = options.cache === false ? 0 : (options.cache?.ttlMs ?? 60_000);
   const schema = typeof options.schema === "string" ? parseSchemaJson(options.schema) : options.schema;
-  const staticEntities = (options.entities ?? []).map(normalizeEntity);
+  const staticEntities = (options.entities ?? []).map((e, i) => {
+    try {
+      return normalizeEntity(e);
+    } catch (err) {
+      throw new TypeError(`${WHERE}: entities[${i}]: ${String(field(err, "message") ?? err)}`);
+    }
+  });
+  const groupType = qualifyType(options.namespace, options.groupEntityType ?? "UserGroup");
+  if (mode === "withToken") {
+    const group = staticEntities.find((e) => e.uid.type === groupType);
+    if (group) {
+      throw new TypeError(
+        `${WHERE}: entities holds ${groupType}::${JSON.stringify(group.uid.id)}, but in mode "withToken" the service builds the groups from the token and refuses entities of the group type beside it`,
+      );
+    }
+  }
   const mapping = {
     namespace: options.namespace,
     ...(options.userEntityType !== undefined ? { userEntityType: options.userEntityType } : {}),
@@ -250,7 +390,7 @@ export function createVerifiedPermissionsAuthorizer(options: VerifiedPermissions
     return (method as (i: unknown, o: unknown) => Promise<unknown>).call(c, input, { abortSignal: signal });
   }
 
-  /** One service call, throttling retried with jittered exponential backoff until the deadline. */
+  /** One service call; retryable errors retried with jittered exponential backoff until the deadline. */
   async function callWithRetry(op: Operation, input: Record<string, unknown>, deadline: number): Promise<unknown> {
     for (let attempt = 1; ; attempt++) {
       const remaining = deadline - Date.now();
@@ -261,7 +401,7 @@ export function createVerifiedPermissionsAuthorizer(options: VerifiedPermissions
         return await call(op, input, controller.signal);
       } catch (err) {
         if (controller.signal.aborted) throw unavailable("Verified Permissions did not answer in time", err);
-        if (!isThrottling(err) || attempt >= maxAttempts) throw err;
+        if (!isRetryable(err) || attempt >= maxAttempts) throw err;
         const delay = baseDelayMs * 2 ** (attempt - 1) * (0.5 + Math.random() / 2);
         if (Date.now() + delay >= deadline) throw err;
         await sleep(delay);
@@ -291,37 +431,72 @@ export function createVerifiedPermissionsAuthorizer(options: VerifiedPermissions
     );
   }
 
-  async function run(group: Group): Promise<void> {
-    const items = group.items;
-    const deadline = Math.min(...items.map((i) => i.deadline));
-    const entities = [...group.entities.values()].map((e) => e.entity);
-    const base: Record<string, unknown> = { policyStoreId: options.policyStoreId };
-    if (entities.length > 0) base["entities"] = { entityList: toEntityList(entities) };
-    if (group.token !== undefined) base[group.tokenUse === "id" ? "identityToken" : "accessToken"] = group.token;
+  function settle(it: Pending, r: unknown): void {
     try {
-      let results: (VpResult | undefined)[];
-      if (items.length === 1) {
-        const op: Operation = group.token !== undefined ? "IsAuthorizedWithToken" : "IsAuthorized";
-        results = [(await callWithRetry(op, { ...base, ...items[0]!.item }, deadline)) as VpResult];
-      } else {
-        const op: Operation = group.token !== undefined ? "BatchIsAuthorizedWithToken" : "BatchIsAuthorized";
-        const out = (await callWithRetry(op, { ...base, requests: items.map((i) => i.item) }, deadline)) as { results?: VpResult[] };
-        results = out.results ?? [];
-        if (results.length !== items.length) throw unavailable("Verified Permissions answered a batch with the wrong number of results");
-      }
-      items.forEach((it, i) => {
-        try {
-          const d = resultToDecision(results[i]);
-          if (cache && it.generation === generation) cache.set(it.key, { decision: d, expiresAtMs: Math.min(Date.now() + ttlMs, it.expiresAtMs) });
-          it.resolve(d);
-        } catch (err) {
-          it.reject(err);
-        }
-      });
+      const d = resultToDecision(r as VpResult | undefined);
+      if (cache && it.generation === generation) cache.set(it.key, { decision: d, expiresAtMs: Date.now() + ttlMs });
+      it.resolve(d);
     } catch (err) {
-      const e = err instanceof TenantAuthError ? err : unavailable(`Verified Permissions could not decide: ${(err as { name?: string }).name ?? "error"}`, err);
-      for (const it of items) it.reject(e);
+      it.reject(err instanceof TenantAuthError ? err : unavailable("Verified Permissions answered a malformed decision", err));
     }
+  }
+
+  function failAll(items: readonly Pending[], err: unknown): void {
+    const e = err instanceof TenantAuthError ? err : unavailable(`Verified Permissions could not decide: ${errorName(err)}`, err);
+    for (const it of items) it.reject(e);
+  }
+
+  /** One decision, one `IsAuthorized(WithToken)` call, with the entities of its own request. */
+  async function runSingle(it: Pending): Promise<void> {
+    try {
+      const input: Record<string, unknown> = { policyStoreId: options.policyStoreId, ...it.item };
+      if (it.entities.length > 0) input["entities"] = { entityList: toEntityList(it.entities) };
+      if (it.token !== undefined) input[it.tokenUse === "id" ? "identityToken" : "accessToken"] = it.token;
+      settle(it, await callWithRetry(it.token !== undefined ? "IsAuthorizedWithToken" : "IsAuthorized", input, it.deadline));
+    } catch (err) {
+      failAll([it], err);
+    }
+  }
+
+  /**
+   * One batch call. Each result names the request it answers (`request`, required in the service's
+   * output): a result is matched to its request by that, never by its position, and a request no
+   * result lines up with is refused (503), so a reordered or partial answer cannot hand one
+   * request's ALLOW to another.
+   */
+  async function runBatch(group: Group): Promise<void> {
+    const items = group.items;
+    try {
+      const deadline = Math.min(...items.map((i) => i.deadline));
+      const entities = [...group.entities.values()].map((e) => e.entity);
+      const input: Record<string, unknown> = { policyStoreId: options.policyStoreId, requests: items.map((i) => i.item) };
+      if (entities.length > 0) input["entities"] = { entityList: toEntityList(entities) };
+      if (group.token !== undefined) input[group.tokenUse === "id" ? "identityToken" : "accessToken"] = group.token;
+      const out = await callWithRetry(group.token !== undefined ? "BatchIsAuthorizedWithToken" : "BatchIsAuthorized", input, deadline);
+      const results = field(out, "results");
+      if (!Array.isArray(results) || results.length !== items.length) throw unavailable("Verified Permissions answered a batch with the wrong number of results");
+      const waiting = new Map<string, Pending[]>();
+      for (const it of items) {
+        const sig = requestSignature(it.item);
+        const list = waiting.get(sig);
+        if (list) list.push(it);
+        else waiting.set(sig, [it]);
+      }
+      for (const r of results as unknown[]) {
+        const echoed = field(r, "request");
+        const it = echoed === undefined ? undefined : waiting.get(requestSignature(echoed))?.shift();
+        if (it) settle(it, r);
+      }
+      const unanswered = [...waiting.values()].flat();
+      if (unanswered.length > 0) failAll(unanswered, unavailable("Verified Permissions answered a batch whose results do not line up with its requests"));
+    } catch (err) {
+      failAll(items, err);
+    }
+  }
+
+  function run(group: Group): void {
+    if (batch && group.items.length >= Math.max(2, batch.minSize)) void runBatch(group);
+    else for (const it of group.items) void runSingle(it);
   }
 
   function flush(group: Group): void {
@@ -330,12 +505,17 @@ export function createVerifiedPermissionsAuthorizer(options: VerifiedPermissions
       if (batch && batch.windowMs > 0) clearTimeout(group.timer as NodeJS.Timeout);
       else clearImmediate(group.timer as NodeJS.Immediate);
     }
-    void run(group);
+    run(group);
   }
 
-  function enqueue(groupKey: string, token: string | undefined, tokenUse: "id" | "access", pending: Pending): void {
+  function enqueue(groupKey: string, pending: Pending): void {
+    // Single calls (the default): nothing to collect.
+    if (!batch) {
+      void runSingle(pending);
+      return;
+    }
     let group = groups.get(groupKey);
-    if (group && batch) {
+    if (group) {
       // Entities of one call are shared by its requests, so a request must not meet another
       // description of a uid it names than its own: a uid with different content, or described by
       // one request and named without a description (an entity with no parents or attributes) by
@@ -355,12 +535,10 @@ export function createVerifiedPermissionsAuthorizer(options: VerifiedPermissions
       }
     }
     if (!group) {
-      group = { groupKey, token, tokenUse, items: [], entities: new Map(), undescribed: new Set(), timer: undefined };
-      if (batch) {
-        groups.set(groupKey, group);
-        const g = group;
-        g.timer = batch.windowMs > 0 ? setTimeout(() => flush(g), batch.windowMs) : setImmediate(() => flush(g));
-      }
+      group = { groupKey, token: pending.token, tokenUse: pending.tokenUse, items: [], entities: new Map(), undescribed: new Set(), timer: undefined };
+      groups.set(groupKey, group);
+      const g = group;
+      g.timer = batch.windowMs > 0 ? setTimeout(() => flush(g), batch.windowMs) : setImmediate(() => flush(g));
     }
     group.items.push(pending);
     for (const e of pending.entities) {
@@ -368,8 +546,7 @@ export function createVerifiedPermissionsAuthorizer(options: VerifiedPermissions
       if (!group.entities.has(k)) group.entities.set(k, { entity: e, json: canonicalJson(e) });
     }
     for (const k of pending.mentions) if (!group.entities.has(k)) group.undescribed.add(k);
-    if (!batch) void run(group);
-    else if (group.items.length >= batch.maxSize) flush(group);
+    if (group.items.length >= batch.maxSize) flush(group);
   }
 
   function isAuthorized(request: AuthorizationRequest): Promise<Decision> {
@@ -379,7 +556,7 @@ export function createVerifiedPermissionsAuthorizer(options: VerifiedPermissions
     } catch (err) {
       // A token the mapping refuses (token_invalid) keeps its own status; anything else is a 503.
       if (err instanceof TenantAuthError) return Promise.reject(err);
-      return Promise.reject(unavailable(`could not map the request to Cedar: ${(err as Error).message}`, err));
+      return Promise.reject(unavailable(`could not map the request to Cedar: ${String(field(err, "message") ?? errorName(err))}`, err));
     }
     // withToken: the token resolveTenant verified for this principal, unless the caller passes one.
     const token = mode === "withToken" ? (request.token ?? tokenOf(request.principal)) : undefined;
@@ -398,7 +575,11 @@ export function createVerifiedPermissionsAuthorizer(options: VerifiedPermissions
       .update(canonicalJson({ mode, principal: cedar.principal, action: cedar.action, resource: cedar.resource, context: cedar.context, entities }))
       .digest("base64url");
     const now = Date.now();
-    if (cache) {
+    // An entry lives ttlMs and serves any principal whose token is still valid and whose key is the
+    // same: the key holds everything a policy can read (with a schema, only what it declares), so a
+    // refreshed token of the same user, even one that arrives after the old one expired, finds the
+    // old token's decisions. A principal whose own token has expired is never answered from here.
+    if (cache && request.principal.expiresAt.getTime() > now) {
       const hit = cache.get(key);
       if (hit && hit.expiresAtMs > now) return Promise.resolve(hit.decision);
       if (hit) cache.delete(key);
@@ -414,12 +595,17 @@ export function createVerifiedPermissionsAuthorizer(options: VerifiedPermissions
     let sent: readonly CedarEntity[] = entities;
     let groupKey: string;
     if (mode === "withToken") {
-      // The service derives the principal (and its groups) from the token: send neither, except
-      // groups that carry tenant parents.
+      // The service derives the principal and its groups from the token, and refuses entities of
+      // the group type beside it: send neither. Tenant entities (their own type) and the resource's
+      // parents still go; a group's tenant parents cannot (see the `mode` option).
+      const own = (request.entities ?? []).find((e) => field(field(e, "uid"), "type") === groupType || field(field(field(e, "uid"), "__entity"), "type") === groupType);
+      if (own !== undefined) {
+        return Promise.reject(
+          unavailable(`mode "withToken": request.entities holds an entity of the group type ${groupType}, which the service refuses beside a token (it builds the groups from cognito:groups)`),
+        );
+      }
       const principalKey = uidKey({ uid: cedar.principal });
-      const principalEntity = cedar.entities.find((e) => uidKey(e) === principalKey);
-      const groupKeys = new Set((principalEntity?.parents ?? []).map((p) => uidKey({ uid: p })));
-      sent = entities.filter((e) => uidKey(e) !== principalKey && !(groupKeys.has(uidKey(e)) && e.parents.length === 0 && Object.keys(e.attrs).length === 0));
+      sent = entities.filter((e) => uidKey(e) !== principalKey && e.uid.type !== groupType);
       groupKey = `token\u0000${token}`;
     } else {
       item["principal"] = toEntityIdentifier(cedar.principal);
@@ -432,12 +618,13 @@ export function createVerifiedPermissionsAuthorizer(options: VerifiedPermissions
         clearTimeout(timer);
         f(v);
       };
-      enqueue(groupKey, token, request.principal.tokenUse, {
+      enqueue(groupKey, {
         key,
         item,
+        token,
+        tokenUse: request.principal.tokenUse,
         entities: sent,
         mentions: mentionedUids(cedar.resource, sent, cedar.context),
-        expiresAtMs: request.principal.expiresAt.getTime(),
         deadline: now + timeoutMs,
         generation,
         resolve: done(resolve),

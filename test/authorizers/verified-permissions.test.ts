@@ -89,8 +89,25 @@ describe("the same decisions locally and through the real SDK + emulator", () =>
 });
 
 describe("batching", () => {
-  it("60 concurrent decisions for one principal go out as 2 BatchIsAuthorized calls", async () => {
+  it("by default every decision is one IsAuthorized call, never a batch (a batch costs what 30 single calls cost)", async () => {
     const a = vp({ cache: false });
+    const ds = await Promise.all(Array.from({ length: 4 }, (_, i) => a.isAuthorized({ principal: alice.principal, action: "ReadObject", resource: object(i % 2 ? "acme" : "globex", `d${i}`) })));
+    expect(ds.map((d) => d.allowed)).toEqual([false, true, false, true]);
+    expect(emulator.calls.IsAuthorized).toBe(4);
+    expect(emulator.calls.BatchIsAuthorized).toBe(0);
+  });
+
+  it("batch: true sends only full batches; what is left over goes as single calls", async () => {
+    const a = vp({ cache: false, batch: true });
+    const ds = await Promise.all(Array.from({ length: 45 }, (_, i) => a.isAuthorized({ principal: alice.principal, action: "ReadObject", resource: object(i % 2 ? "acme" : "globex", `f${i}`) })));
+    expect(ds.map((d) => d.allowed)).toEqual(Array.from({ length: 45 }, (_, i) => i % 2 === 1));
+    expect(emulator.calls.BatchIsAuthorized).toBe(1);
+    expect(emulator.calls.IsAuthorized).toBe(15);
+    expect(emulator.decisionCount).toBe(45);
+  });
+
+  it("60 concurrent decisions for one principal go out as 2 BatchIsAuthorized calls", async () => {
+    const a = vp({ cache: false, batch: true });
     const requests = Array.from({ length: 60 }, (_, i) => ({ principal: alice.principal, action: "ReadObject", resource: object(i % 2 ? "acme" : "globex", `file-${i}`) }));
     const decisions = await Promise.all(requests.map((r) => a.isAuthorized(r)));
     expect(decisions.map((d) => d.allowed)).toEqual(requests.map((_, i) => i % 2 === 1));
@@ -100,14 +117,14 @@ describe("batching", () => {
   });
 
   it("decisions for several principals batch per principal", async () => {
-    const a = vp({ cache: false });
+    const a = vp({ cache: false, batch: { minSize: 2 } });
     const reqs = callers.slice(0, 3).flatMap((c) => Array.from({ length: 10 }, (_, i) => ({ principal: c.principal, action: "ReadObject", resource: object("acme", `f${i}`) })));
     await Promise.all(reqs.map((r) => a.isAuthorized(r)));
     expect(emulator.calls.BatchIsAuthorized).toBe(3);
   });
 
   it("a window collects decisions that arrive over time", async () => {
-    const a = vp({ cache: false, batch: { windowMs: 50 } });
+    const a = vp({ cache: false, batch: { windowMs: 50, minSize: 2 } });
     const first = a.isAuthorized({ principal: alice.principal, action: "ReadObject", resource: object("acme", "a") });
     await new Promise((r) => setTimeout(r, 5));
     const second = a.isAuthorized({ principal: alice.principal, action: "ReadObject", resource: object("acme", "b") });
@@ -116,7 +133,7 @@ describe("batching", () => {
   });
 
   it("withToken batches into BatchIsAuthorizedWithToken", async () => {
-    const a = vp({ cache: false, mode: "withToken" });
+    const a = vp({ cache: false, mode: "withToken", batch: { minSize: 2 } });
     const ds = await Promise.all(Array.from({ length: 45 }, (_, i) => a.isAuthorized({ principal: alice.principal, token: alice.token, action: "ReadObject", resource: object("acme", `f${i}`) })));
     expect(ds.every((d) => d.allowed)).toBe(true);
     expect(emulator.calls.BatchIsAuthorizedWithToken).toBe(2);
@@ -262,7 +279,7 @@ describe("fail closed", () => {
 
   it("nothing is cached from a failure", async () => {
     emulator.setBehavior("error", { times: 1 });
-    const a = vp();
+    const a = vp({ retry: { maxAttempts: 1 } });
     await expectUnavailable(a.isAuthorized(r()));
     expect((await a.isAuthorized(r())).allowed).toBe(true);
   });
@@ -336,7 +353,7 @@ describe("clients", () => {
 
   it("accepts the aggregated VerifiedPermissions client", async () => {
     const agg = new VerifiedPermissions({ endpoint: emulator.endpoint, region: "us-east-1", credentials: { accessKeyId: "test", secretAccessKey: "test" } });
-    const a = createVerifiedPermissionsAuthorizer({ policyStoreId: emulator.policyStoreId, client: agg, namespace: NAMESPACE, schema: SCHEMA_JSON });
+    const a = createVerifiedPermissionsAuthorizer({ policyStoreId: emulator.policyStoreId, client: agg, namespace: NAMESPACE, schema: SCHEMA_JSON, batch: { minSize: 2 } });
     const ds = await Promise.all([object("acme", "1"), object("globex", "2")].map((resource) => a.isAuthorized({ principal: alice.principal, action: "ReadObject", resource })));
     expect(ds.map((d) => d.allowed)).toEqual([true, false]);
     expect(emulator.calls.BatchIsAuthorized).toBe(1);

@@ -58,9 +58,9 @@ describe("what the examples show", () => {
     expect(stdout).toContain('throws Error("Unauthorized")');
   }, SPAWN_TIMEOUT);
 
-  it.concurrent("verified-permissions: one BatchIsAuthorized call for the listing, fail closed", async () => {
+  it.concurrent("verified-permissions: one IsAuthorized call per decision of the listing, fail closed", async () => {
     const { stdout } = await run("verified-permissions");
-    expect(stdout).toContain('"IsAuthorized":0,"BatchIsAuthorized":1');
+    expect(stdout).toContain('"IsAuthorized":4,"BatchIsAuthorized":0');
     expect(stdout).toContain("answered from the cache, emulator calls: 0");
     expect(stdout).toContain("authorizer_unavailable (503)");
   }, SPAWN_TIMEOUT);

@@ -134,6 +134,7 @@ const em = await startVerifiedPermissionsEmulator({ policies: 'permit (principal
 const auth = createTenantAuth({ userPools: [issuer.userPool] });
 const a = createVerifiedPermissionsAuthorizer({ policyStoreId: em.policyStoreId, namespace: "Demo", mode: "withToken", cache: false, timeoutMs: 30000,
   clientConfig: { endpoint: em.endpoint, region: "us-east-1", credentials: { accessKeyId: "x", secretAccessKey: "y" } } });
+await a.ready();
 const principal = await auth.resolveTenant(await issuer.idToken({ groups: ["tenant:acme"] }));
 const d = await a.isAuthorized({ principal, action: "Read", resource: { type: "Doc", id: "d" } });
 await em.close();

@@ -28,7 +28,7 @@ afterAll(async () => {
 });
 
 const vp = (extra: Partial<Parameters<typeof createVerifiedPermissionsAuthorizer>[0]> = {}) =>
-  createVerifiedPermissionsAuthorizer({ policyStoreId: emulator.policyStoreId, client, namespace: NAMESPACE, schema: SCHEMA_JSON, timeoutMs: 10_000, ...extra });
+  createVerifiedPermissionsAuthorizer({ policyStoreId: emulator.policyStoreId, client, namespace: NAMESPACE, schema: SCHEMA_JSON, timeoutMs: 10_000, batch: { minSize: 2 }, ...extra });
 
 describe("batched decisions see only the entities their own request describes", () => {
   // Alone, a bare Object (no parents) is in no bucket: DENY. Described with acme's bucket as parent: ALLOW.

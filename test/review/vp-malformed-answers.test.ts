@@ -24,11 +24,11 @@ describe("malformed fields in a Verified Permissions answer", async () => {
       it(`${label}${batched ? " (batched)" : ""}: rejects with authorizer_unavailable`, async () => {
         const client = {
           isAuthorized: async () => answer,
-          batchIsAuthorized: async (input: unknown) => ({ results: (input as { requests: unknown[] }).requests.map(() => answer) }),
+          batchIsAuthorized: async (input: unknown) => ({ results: (input as { requests: unknown[] }).requests.map((request) => ({ request, ...(answer as object) })) }),
           isAuthorizedWithToken: async () => answer,
           batchIsAuthorizedWithToken: async () => ({ results: [] }),
         };
-        const a = createVerifiedPermissionsAuthorizer({ policyStoreId: "ps", client, namespace: "Ns", timeoutMs: 1000, cache: false });
+        const a = createVerifiedPermissionsAuthorizer({ policyStoreId: "ps", client, namespace: "Ns", timeoutMs: 1000, cache: false, batch: batched && { minSize: 2 } });
         const requests = (batched ? ["a", "b"] : ["a"]).map((id) => a.isAuthorized({ principal, action: "Read", resource: { type: "Doc", id } }));
         for (const r of requests) {
           const err = await r.then(() => undefined, (e: unknown) => e);

@@ -54,7 +54,7 @@ describe("Verified Permissions endpoint failing or hanging: deny, never allow", 
     it(`endpoint ${behavior}: 503 authorizer_unavailable, single and batched`, async () => {
       emulator.setBehavior(behavior);
       try {
-        const a = vp({ retry: { maxAttempts: 3, baseDelayMs: 1 }, ...(behavior === "hang" ? { timeoutMs: 200 } : {}) });
+        const a = vp({ retry: { maxAttempts: 3, baseDelayMs: 1 }, batch: { minSize: 2 }, ...(behavior === "hang" ? { timeoutMs: 200 } : {}) });
         await expectRefused(() => authorizeOrThrow(a, read()), "authorizer_unavailable", 503);
         // 40 concurrent decisions (two BatchIsAuthorized calls): every one refused.
         await Promise.all(Array.from({ length: 40 }, (_, i) => expectRefused(() => authorizeOrThrow(a, read(`doc-${i}`)), "authorizer_unavailable", 503)));
@@ -86,7 +86,7 @@ describe("Verified Permissions endpoint failing or hanging: deny, never allow", 
 describe("a client that answers nonsense: never an allow", () => {
   const fake = (answer: () => unknown) => ({
     isAuthorized: async () => answer(),
-    batchIsAuthorized: async (input: unknown) => ({ results: (input as { requests: unknown[] }).requests.map(() => answer()) }),
+    batchIsAuthorized: async (input: unknown) => ({ results: (input as { requests: unknown[] }).requests.map((request) => ({ request, ...(answer() as object) })) }),
     isAuthorizedWithToken: async () => answer(),
     batchIsAuthorizedWithToken: async () => ({ results: [] }),
   });
@@ -121,7 +121,7 @@ describe("a client that answers nonsense: never an allow", () => {
       ...fake(() => ({ decision: "ALLOW" })),
       batchIsAuthorized: async () => ({ results: [{ decision: "ALLOW", determiningPolicies: [], errors: [] }] }),
     };
-    const a = createVerifiedPermissionsAuthorizer({ policyStoreId: "ps", client: short, namespace: NAMESPACE, timeoutMs: 200, cache: false });
+    const a = createVerifiedPermissionsAuthorizer({ policyStoreId: "ps", client: short, namespace: NAMESPACE, timeoutMs: 200, cache: false, batch: { minSize: 2 } });
     await Promise.all(Array.from({ length: 5 }, (_, i) => expectRefused(() => authorizeOrThrow(a, read(`d${i}`)), "authorizer_unavailable", 503)));
   });
   it("a client that never settles and ignores the abort signal", async () => {
