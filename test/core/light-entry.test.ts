@@ -18,20 +18,20 @@ describe("the core entry (cognito-tenancy)", () => {
     expect(externals.filter((p) => !/^(node:)?[a-z_/]+$/.test(p) || FORBIDDEN.some((re) => re.test(p)))).toEqual([]);
   }, 30_000);
 
-  // Issue 6 set 15 KB minified for the core's own code; we decided against cutting to it
-  // (docs/benchmarks.md, "The 15 KB size budget"): the whole entry is about 29 KB with the Cedar
-  // entity mapping and guards, and an app that bundles only createTenantAuth carries about 22 KB.
-  // The setup checks (the shared option validator with its schemas), RSA key-strength checks,
-  // the token-age deadline and the revocation hook added about 10 KB to both: 39 KB and 32 KB.
-  // These budgets hold today's sizes so they cannot creep.
+  // A 15 KB target for the core's own minified code was decided against (docs/benchmarks.md,
+  // "The 15 KB size budget"): the whole entry was about 29 KB with the Cedar entity mapping and
+  // guards, and an app that bundles only createTenantAuth carried about 22 KB. The hardening
+  // release (the option validator and its schemas, RSA key-strength checks, the token-age deadline,
+  // the revocation hook, one header reader for every adapter, the mapping's value checks, the
+  // OpenTelemetry hooks) brought them to 42 KB and 33 KB. These budgets hold those sizes.
   it("the core's own minified code (aws-jwt-verify excluded) stays within its budget", async () => {
     const result = await bundleCore(AWS_JWT_VERIFY);
-    expect(result.outputFiles[0]!.contents.byteLength).toBeLessThan(41 * 1024);
+    expect(result.outputFiles[0]!.contents.byteLength).toBeLessThan(44 * 1024);
   }, 30_000);
 
   it("an app that bundles only createTenantAuth carries less", async () => {
     const result = await bundleCreateTenantAuthOnly();
     const bytes = result.outputFiles[0]!.contents.byteLength;
-    expect(bytes).toBeLessThan(34 * 1024);
+    expect(bytes).toBeLessThan(35 * 1024);
   }, 30_000);
 });
