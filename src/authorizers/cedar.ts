@@ -7,6 +7,7 @@ import type { AuthorizationRequest, Authorizer, Decision } from "../core/authori
 import type { CedarEntity, CedarSchemaJson } from "../core/cedar-entities.js";
 import { normalizeEntity, toCedarRequest } from "../core/cedar-entities.js";
 import { TenantAuthError } from "../core/errors.js";
+import { startTelemetry, traceDecision, tracing } from "../core/telemetry.js";
 import type { OptionsSchema } from "../core/options.js";
 import { validateOptions } from "../core/options.js";
 import type { CedarEngine, PolicyInput } from "./cedar-engine.js";
@@ -107,6 +108,7 @@ const CEDAR_OPTIONS: OptionsSchema = {
  */
 export function createCedarAuthorizer(options: CedarAuthorizerOptions): CedarAuthorizer {
   validateOptions(options, CEDAR_OPTIONS, { where: "createCedarAuthorizer" });
+  void startTelemetry();
   let staticEntities: readonly CedarEntity[];
   try {
     staticEntities = (options.entities ?? []).map(normalizeEntity);
@@ -127,7 +129,11 @@ export function createCedarAuthorizer(options: CedarAuthorizerOptions): CedarAut
     return starting;
   }
 
-  async function isAuthorized(request: AuthorizationRequest): Promise<Decision> {
+  function isAuthorized(request: AuthorizationRequest): Promise<Decision> {
+    return tracing.on ? traceDecision("cedar", request, () => decide(request)) : decide(request);
+  }
+
+  async function decide(request: AuthorizationRequest): Promise<Decision> {
     if (!engine) {
       try {
         await ready();

@@ -14,6 +14,8 @@ import type { OptionsSchema } from "../core/options.js";
 import { checkOption, validateOptions } from "../core/options.js";
 import type { TenantPrincipal } from "../core/principal.js";
 import { tokenOf, wantTokens } from "../core/principal-token.js";
+import type { TelemetrySpan } from "../core/telemetry.js";
+import { startTelemetry, traceDecision, tracing } from "../core/telemetry.js";
 import { toDecision } from "./decision.js";
 
 /**
@@ -318,6 +320,7 @@ const OPTIONS: OptionsSchema = {
  */
 export function createVerifiedPermissionsAuthorizer(options: VerifiedPermissionsAuthorizerOptions): VerifiedPermissionsAuthorizer {
   validateOptions(options, OPTIONS, { where: WHERE });
+  void startTelemetry();
   const mode = options.mode ?? "entities";
   // resolveTenant starts remembering each principal's token (costs nothing until asked for).
   if (mode === "withToken") wantTokens();
@@ -550,6 +553,10 @@ export function createVerifiedPermissionsAuthorizer(options: VerifiedPermissions
   }
 
   function isAuthorized(request: AuthorizationRequest): Promise<Decision> {
+    return tracing.on ? traceDecision("verified-permissions", request, (span) => decide(request, span)) : decide(request, undefined);
+  }
+
+  function decide(request: AuthorizationRequest, span: TelemetrySpan | undefined): Promise<Decision> {
     let cedar: CedarRequest;
     try {
       cedar = toCedarRequest(request, mapping);
@@ -581,7 +588,10 @@ export function createVerifiedPermissionsAuthorizer(options: VerifiedPermissions
     // old token's decisions. A principal whose own token has expired is never answered from here.
     if (cache && request.principal.expiresAt.getTime() > now) {
       const hit = cache.get(key);
-      if (hit && hit.expiresAtMs > now) return Promise.resolve(hit.decision);
+      if (hit && hit.expiresAtMs > now) {
+        span?.setAttribute("cognito_tenancy.cache_hit", true);
+        return Promise.resolve(hit.decision);
+      }
       if (hit) cache.delete(key);
     }
     const running = inflight.get(key);

@@ -18,5 +18,6 @@ export * from "./options.js";
 export * from "./principal-token.js";
 export * from "./principal.js";
 export * from "./tenancy.js";
+export * from "./telemetry.js";
 export * from "./tenant-auth.js";
 export * from "./verify.js";

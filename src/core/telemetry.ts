@@ -140,3 +140,38 @@ export async function traced<T>(
     throw err;
   }
 }
+
+/** The slice of an authorization request and decision a span records. */
+interface DecisionLike {
+  readonly decision: string;
+  readonly determiningPolicies: readonly string[];
+}
+type ActionLike = string | { readonly type?: string; readonly id: string };
+
+/**
+ * An authorization in a span (engine, action, resource type, tenant; then the decision), when
+ * tracing is on; otherwise `run` is called directly. `run` gets the span to mark a cache hit.
+ */
+export function traceDecision<D extends DecisionLike>(
+  engine: string,
+  request: { readonly action: ActionLike; readonly resource: { readonly type: string }; readonly principal: { readonly tenantId?: string | undefined } },
+  run: (span: TelemetrySpan | undefined) => Promise<D>,
+): Promise<D> {
+  const span = startSpan("cognito_tenancy.authorize", {
+    "cognito_tenancy.engine": engine,
+    "cognito_tenancy.action": typeof request.action === "string" ? request.action : request.action.id,
+    "cognito_tenancy.resource_type": request.resource.type,
+    "cognito_tenancy.tenant_id": request.principal.tenantId,
+  });
+  if (span === undefined) return run(undefined);
+  return run(span).then(
+    (decision) => {
+      endSpan(span, undefined, { "cognito_tenancy.decision": decision.decision, "cognito_tenancy.determining_policies": decision.determiningPolicies.length });
+      return decision;
+    },
+    (err: unknown) => {
+      endSpan(span, err);
+      throw err;
+    },
+  );
+}

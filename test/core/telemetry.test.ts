@@ -8,7 +8,10 @@ import type { ReadableSpan } from "@opentelemetry/sdk-trace-base";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createTenantAuth } from "../../src/index.js";
 import { startTelemetry, tracing } from "../../src/core/telemetry.js";
-import { createTestIssuer } from "../../src/testing/index.js";
+import { createTestIssuer, startVerifiedPermissionsEmulator } from "../../src/testing/index.js";
+import { createCedarAuthorizer } from "../../src/authorizers/cedar.js";
+import { createVerifiedPermissionsAuthorizer } from "../../src/authorizers/verified-permissions.js";
+import { NAMESPACE, POLICIES, SCHEMA, SCHEMA_JSON, bucket, scenario } from "../authorizers/scenario.js";
 import type { JwksServer, TestIssuer } from "../../src/testing/index.js";
 
 const exporter = new InMemorySpanExporter();
@@ -89,6 +92,37 @@ describe("spans", () => {
       expect(spans("cognito_tenancy.jwks_fetch").map((s) => s.attributes["error.type"])).toEqual(["jwks_unavailable"]);
     } finally {
       await failing.close();
+    }
+  });
+});
+
+describe("authorization spans", () => {
+  it("local Cedar and Verified Permissions: engine, action, resource type, tenant, decision, cache hit", async () => {
+    const s = await scenario();
+    const alice = await s.caller("alice", ["tenant:acme"], { claims: { email: "alice@acme.example" } });
+    const cedar = createCedarAuthorizer({ policies: POLICIES, schema: SCHEMA, namespace: NAMESPACE });
+    const emulator = await startVerifiedPermissionsEmulator({ policies: POLICIES, schema: SCHEMA, namespace: NAMESPACE });
+    try {
+      const vp = createVerifiedPermissionsAuthorizer({ policyStoreId: emulator.policyStoreId, namespace: NAMESPACE, schema: SCHEMA_JSON, timeoutMs: 10_000, clientConfig: emulator.clientConfig });
+      exporter.reset();
+      const request = { principal: alice.principal, action: "ListBucket", resource: bucket("acme") };
+      expect((await cedar.isAuthorized(request)).decision).toBe("ALLOW");
+      expect((await vp.isAuthorized({ ...request, resource: bucket("globex") })).decision).toBe("DENY");
+      expect((await vp.isAuthorized({ ...request, resource: bucket("globex") })).decision).toBe("DENY");
+      const authorize = spans("cognito_tenancy.authorize").map((span) => span.attributes);
+      expect(authorize).toEqual([
+        expect.objectContaining({ "cognito_tenancy.engine": "cedar", "cognito_tenancy.action": "ListBucket", "cognito_tenancy.resource_type": "Bucket", "cognito_tenancy.tenant_id": "acme", "cognito_tenancy.decision": "ALLOW", "cognito_tenancy.determining_policies": 1 }),
+        expect.objectContaining({ "cognito_tenancy.engine": "verified-permissions", "cognito_tenancy.decision": "DENY", "cognito_tenancy.determining_policies": 0 }),
+        expect.objectContaining({ "cognito_tenancy.engine": "verified-permissions", "cognito_tenancy.decision": "DENY", "cognito_tenancy.cache_hit": true }),
+      ]);
+      expect(authorize[1]).not.toHaveProperty("cognito_tenancy.cache_hit");
+
+      emulator.setBehavior("error");
+      await expect(vp.isAuthorized({ ...request, resource: bucket("initech") })).rejects.toMatchObject({ code: "authorizer_unavailable" });
+      expect(spans("cognito_tenancy.authorize").at(-1)?.attributes["error.type"]).toBe("authorizer_unavailable");
+      expect(recorded()).not.toContain("alice");
+    } finally {
+      await emulator.close();
     }
   });
 });
