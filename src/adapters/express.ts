@@ -29,7 +29,7 @@
 import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from "express";
 import type { ActionRef, AuthorizationRequest, Authorizer, Decision, ResourceRef } from "../core/authorizer.js";
 import { TenantAuthError, isTenantAuthError } from "../core/errors.js";
-import { adapterHeaders, HTTP_ADAPTER_OPTIONS } from "../core/adapter-options.js";
+import { adapterHeaders, HTTP_ADAPTER_OPTIONS, reportError } from "../core/adapter-options.js";
 import { extractToken, nodeHeaderValues, readRequest } from "../core/extract-token.js";
 import { assertGroups, assertScopes, assertTenantRoles, authorizeOrThrow } from "../core/guards.js";
 import type { TenantPrincipal } from "../core/principal.js";
@@ -99,6 +99,12 @@ export interface TenantAuthMiddlewareOptions {
    * Several values of the header are refused (400 `invalid_request`).
    */
   tokenHeader?: string;
+  /**
+   * Called with every error this middleware passes to `next` (a refusal, or a 503 with the
+   * engine's or key endpoint's failure in `cause`) and the request, before Express's error
+   * handlers see it: log the cause of 5xx here. What it does or throws does not change the answer.
+   */
+  onError?: (error: unknown, req: Request) => void;
 }
 
 const MIDDLEWARE_OPTIONS: OptionsSchema = { ...HTTP_ADAPTER_OPTIONS, credentialsRequired: { type: "boolean" } };
@@ -126,6 +132,7 @@ export function tenantAuth(auth: TenantAuth, options: TenantAuthMiddlewareOption
   const { tokenHeader, tenantHeader } = adapterHeaders(options, "tenantAuth (Express)");
   const tenantParam = options.tenantParam;
   const credentialsRequired = options.credentialsRequired ?? true;
+  const onError = options.onError;
 
   function paramOf(req: Request): unknown {
     if (tenantParam === undefined) return undefined;
@@ -141,7 +148,11 @@ export function tenantAuth(auth: TenantAuth, options: TenantAuthMiddlewareOption
   return middleware(function cognitoTenantAuth(req: Request, _res: Response, next: NextFunction): void {
     req.tenant = undefined;
     seenByTenantAuth.add(req);
-    settle(next, async () => {
+    const fail: NextFunction = onError === undefined ? next : (err?: unknown) => {
+      if (err !== undefined) reportError(onError, err, req);
+      next(err);
+    };
+    settle(fail, async () => {
       let read: { credential: string | undefined; tenantHint: string | undefined };
       try {
         read = readRequest(nodeHeaderValues(req, req.headers), { tokenHeader, tenantHeader, tenantParam: paramOf(req) });

@@ -19,7 +19,7 @@ import type { GroupRequirement } from "../core/guards.js";
 import { assertGroups, assertScopes, assertTenantRoles, authorizeOrThrow, checkRouteRequirements } from "../core/guards.js";
 import type { TenantPrincipal } from "../core/principal.js";
 import type { TenantAuth } from "../core/tenant-auth.js";
-import { adapterHeaders, HTTP_ADAPTER_OPTIONS, REQUIREMENT_OPTIONS } from "../core/adapter-options.js";
+import { adapterHeaders, HTTP_ADAPTER_OPTIONS, REQUIREMENT_OPTIONS, reportError } from "../core/adapter-options.js";
 import { nodeHeaderValues, readRequest } from "../core/extract-token.js";
 import type { OptionsSchema } from "../core/options.js";
 import { validateOptions } from "../core/options.js";
@@ -53,6 +53,12 @@ export interface TenantAuthPluginOptions {
    * is accepted too). Several values of the header are refused (400 `invalid_request`).
    */
   tokenHeader?: string;
+  /**
+   * Called with every error the plugin's hooks throw (a refusal, or a 503 with its `cause`) and the
+   * request, before Fastify's error handler answers; Fastify's logger also logs every 5xx with it.
+   * What it does or throws does not change the answer.
+   */
+  onError?: (error: unknown, request: FastifyRequest) => void;
 }
 
 /** What a route's `authorize` setting asks the plugin's {@link Authorizer}. */
@@ -185,7 +191,20 @@ const plugin: FastifyPluginAsync<TenantAuthPluginOptions> = async function cogni
 
   // onRequest: routing is done (params and route config are known) but the body is not read yet,
   // so a request without valid credentials costs no body parsing at all.
-  fastify.addHook("onRequest", async (request: FastifyRequest, _reply: FastifyReply) => {
+  const onError = options.onError;
+  // Both hooks report what they throw to onError, then let Fastify answer as usual.
+  const observed =
+    (hook: (request: FastifyRequest) => Promise<void>) =>
+    async (request: FastifyRequest, _reply: FastifyReply): Promise<void> => {
+      try {
+        await hook(request);
+      } catch (err) {
+        reportError(onError, err, request);
+        throw err;
+      }
+    };
+
+  fastify.addHook("onRequest", observed(async (request) => {
     const setting = routeSetting(request);
     if (setting === false) return;
     const { credential, tenantHint } = readRequest(nodeHeaderValues(request.raw, request.headers), {
@@ -199,11 +218,11 @@ const plugin: FastifyPluginAsync<TenantAuthPluginOptions> = async function cogni
     if (setting.groups !== undefined) assertGroups(principal, setting.groups);
     if (setting.tenantRoles !== undefined) assertTenantRoles(principal, setting.tenantRoles);
     if (setting.scopes !== undefined) assertScopes(principal, setting.scopes);
-  });
+  }));
 
   // preHandler: the policy question may need the parsed, validated body to name its resource.
   // Registered even without an authorizer, so that a route asking for one fails closed.
-  fastify.addHook("preHandler", async (request: FastifyRequest, _reply: FastifyReply) => {
+  fastify.addHook("preHandler", observed(async (request) => {
     const setting = routeSetting(request);
     if (setting === false || setting === undefined || setting === null || setting.authorize === undefined) return;
     const principal = request.tenant;
@@ -223,7 +242,7 @@ const plugin: FastifyPluginAsync<TenantAuthPluginOptions> = async function cogni
       },
       onDecision === undefined ? undefined : (decision) => onDecision(decision, request),
     );
-  });
+  }));
 };
 
 // What the `fastify-plugin` package does, without depending on it (the only runtime dependency

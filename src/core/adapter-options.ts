@@ -27,7 +27,22 @@ export const HTTP_ADAPTER_OPTIONS: OptionsSchema = Object.freeze({
   },
   tenantParam: { type: "string", nonEmpty: true },
   tokenHeader: { type: "custom", check: checkHeaderName },
+  onError: { type: "function" },
 });
+
+/**
+ * Hand a refusal or failure to the app's `onError` hook (every adapter's option of that name),
+ * with its `cause` intact, so the reason for a 503 reaches the app's logs. The hook is for
+ * observing: whatever it does or throws, the answer stays the same.
+ */
+export function reportError<R>(onError: ((error: unknown, request: R) => void) | undefined, error: unknown, request: R): void {
+  if (onError === undefined) return;
+  try {
+    onError(error, request);
+  } catch {
+    // An observer that fails must not turn a 401 into a 500.
+  }
+}
 
 /** The caller-only requirements (`groups`, `tenantRoles`, `scopes`); their content is checked by `checkRouteRequirements`. */
 export const REQUIREMENT_OPTIONS: OptionsSchema = Object.freeze({

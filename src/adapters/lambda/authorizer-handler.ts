@@ -13,6 +13,7 @@ import type { OptionsSchema } from "../../core/options.js";
 import type { TenantPrincipal } from "../../core/principal.js";
 import type { TenantAuth } from "../../core/tenant-auth.js";
 import type { EventAuthOptions } from "./resolve.js";
+import { reportError } from "../../core/adapter-options.js";
 import { checkEventAuthOptions, eventHeaderValues, readEvent, runAuthorizer, runGuards } from "./resolve.js";
 
 /** The events a Lambda authorizer receives: REST TOKEN, REST REQUEST (and HTTP API 1.0), HTTP API 2.0. */
@@ -224,6 +225,7 @@ export function createAuthorizerHandler(
       runGuards(principal, options);
       await runAuthorizer(event, principal, options);
     } catch (err) {
+      reportError(options.onError, err, event);
       if (!isTenantAuthError(err)) throw err;
       if (err.status >= 500 && onUnavailable === "error") {
         throw new Error(`Authorizer unavailable: ${err.code}`, { cause: err });

@@ -3,6 +3,7 @@ import { isTenantAuthError } from "../../core/errors.js";
 import type { TenantPrincipal } from "../../core/principal.js";
 import type { TenantAuth } from "../../core/tenant-auth.js";
 import type { LambdaHttpEvent } from "./events.js";
+import { reportError } from "../../core/adapter-options.js";
 import { errorResponse } from "./events.js";
 import type { EventAuthOptions } from "./resolve.js";
 import { checkEventAuthOptions, resolveHttpEvent } from "./resolve.js";
@@ -65,7 +66,10 @@ export function tenantAuthMiddleware<E extends LambdaHttpEvent = LambdaHttpEvent
       (request.context as { tenant?: TenantPrincipal }).tenant = principal;
     },
     onError(request) {
-      if (isTenantAuthError(request.error)) request.response = errorResponse(request.event, request.error);
+      if (isTenantAuthError(request.error)) {
+        reportError(options.onError, request.error, request.event);
+        request.response = errorResponse(request.event, request.error);
+      }
     },
   };
 }

@@ -53,6 +53,12 @@ export interface EventAuthOptions<E> {
    * the handler runs or the request is refused, e.g. for an audit log. Must not throw.
    */
   onDecision?: (decision: Decision, event: E) => void;
+  /**
+   * Called with every refusal or failure (a 503 with the engine's or key endpoint's failure in
+   * `cause`) and the event, before the answer is built: log the cause of 5xx here. What it does or
+   * throws does not change the answer.
+   */
+  onError?: (error: unknown, event: E) => void;
 }
 
 const EVENT_AUTH_OPTIONS: OptionsSchema = {

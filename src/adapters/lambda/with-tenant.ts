@@ -3,6 +3,7 @@ import { isTenantAuthError } from "../../core/errors.js";
 import type { TenantPrincipal } from "../../core/principal.js";
 import type { TenantAuth } from "../../core/tenant-auth.js";
 import type { LambdaHttpEvent, LambdaHttpResult } from "./events.js";
+import { reportError } from "../../core/adapter-options.js";
 import { errorResponse } from "./events.js";
 import type { EventAuthOptions } from "./resolve.js";
 import { checkEventAuthOptions, resolveHttpEvent } from "./resolve.js";
@@ -44,13 +45,17 @@ export function withTenant<E extends LambdaHttpEvent, R = LambdaHttpResult<E>>(
     try {
       principal = await resolveHttpEvent(auth, event, options);
     } catch (err) {
+      reportError(options.onError, err, event);
       if (isTenantAuthError(err)) return errorResponse(event, err);
       throw err;
     }
     try {
       return await handler(event, context, principal);
     } catch (err) {
-      if (isTenantAuthError(err)) return errorResponse(event, err);
+      if (isTenantAuthError(err)) {
+        reportError(options.onError, err, event);
+        return errorResponse(event, err);
+      }
       throw err;
     }
   };
