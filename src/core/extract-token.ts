@@ -89,9 +89,24 @@ function singleValue(values: HeaderValues, name: string): string | undefined {
   return value;
 }
 
+const COMPACT_JWS = /^[A-Za-z0-9_=-]+\.[A-Za-z0-9_=-]+\.[A-Za-z0-9_=-]*$/;
+
 /**
- * The credential of a request, for `resolveTenant`: the one `Authorization` value (`Bearer <jwt>`),
- * or with `tokenHeader` the one value of that header (a raw token, as an Application Load Balancer
+ * An `Authorization` value without a scheme is a credential of ours only when it is shaped like a
+ * JWT: clients of API Gateway's Cognito authorizer send the raw ID token so, and keep working. Any
+ * other schemeless value (`my-api-key`) is another kind of credential, no bearer token: 401 with a
+ * bare challenge, or anonymous where credentials are optional, as for `Basic ...`.
+ */
+function bearerOrRawJws(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  const trimmed = value.trim();
+  if (/\s/.test(trimmed) || trimmed === "" || trimmed.toLowerCase() === "bearer") return value;
+  return COMPACT_JWS.test(trimmed) ? value : undefined;
+}
+
+/**
+ * The credential of a request, for `resolveTenant`: the one `Authorization` value (`Bearer <jwt>`,
+ * or a raw JWT; a schemeless value of another shape is no credential), or with `tokenHeader` the one value of that header (a raw token, as an Application Load Balancer
  * puts Cognito's access token in `x-amzn-oidc-accesstoken`; `Bearer <jwt>` is accepted there too,
  * any other scheme is no token). `undefined` when the header is absent.
  *
@@ -99,7 +114,7 @@ function singleValue(values: HeaderValues, name: string): string | undefined {
  * by the platform (HTTP API payload 2.0 joins duplicates so): a comma is never part of a token.
  */
 export function credentialOf(values: HeaderValues, tokenHeader?: string): string | undefined {
-  if (tokenHeader === undefined || tokenHeader === "authorization") return singleValue(values, "authorization");
+  if (tokenHeader === undefined || tokenHeader === "authorization") return bearerOrRawJws(singleValue(values, "authorization"));
   const value = singleValue(values, tokenHeader);
   if (value !== undefined && value.includes(",")) {
     throw new TenantAuthError("invalid_request", `Several ${tokenHeader} header values were sent`);

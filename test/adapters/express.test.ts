@@ -340,17 +340,18 @@ describe.each(VERSIONS)("%s", (_name, express) => {
 
     describe("credentialsRequired: false", () => {
       it("lets a request without a bearer token through anonymously", async () => {
-        for (const options of [{}, { authorization: "Basic dXNlcjpwYXNz" }, { headers: { "x-tenant-id": "acme" } }]) {
+        for (const options of [{}, { authorization: "Basic dXNlcjpwYXNz" }, { authorization: "my-api-key" }, { headers: { "x-tenant-id": "acme" } }]) {
           const r = await call(quiet, "/optional", options);
           expect(r.status).toBe(200);
           expect(r.json()).toEqual({ anonymous: true });
         }
       });
 
-      it("still resolves a good token", async () => {
+      it("still resolves a good token, with the Bearer scheme or raw as API Gateway's Cognito authorizer takes it", async () => {
         const token = await issuer.idToken({ groups: ["tenant:acme"] });
         const r = await call(quiet, "/optional", { token });
         expect(r.json()["tenantId"]).toBe("acme");
+        expect((await call(quiet, "/optional", { authorization: token })).json()["tenantId"]).toBe("acme");
       });
 
       it("still refuses a bad token, a malformed header and a forbidden tenant", async () => {

@@ -101,7 +101,7 @@ describe("Lambda: withTenant, Middy and createAuthorizerHandler({ onError })", (
   it("the Middy middleware sees it too", async () => {
     const seen: Seen[] = [];
     const handler = middy(async () => ({ statusCode: 200, body: "ok" })).use(tenantAuthMiddleware(auth, { onError: record(seen) }));
-    expect((await handler(loadEvent("rest-v1.json", token), lambdaContext())).statusCode).toBe(503);
+    expect((await handler(loadEvent("rest-v1.json", token), lambdaContext() as never)).statusCode).toBe(503);
     expect(seen).toEqual([{ code: "jwks_unavailable", cause: true }]);
   });
 

@@ -54,6 +54,14 @@ describe("extractToken", () => {
 describe("the request readers every adapter shares", () => {
   const headers = (map: Record<string, readonly unknown[]>) => (name: string) => map[name];
 
+  it("credentialOf: a schemeless Authorization value is a credential only when shaped like a JWT", () => {
+    expect(credentialOf(headers({ authorization: [JWT] }))).toBe(JWT);
+    expect(credentialOf(headers({ authorization: ["my-api-key"] }))).toBeUndefined();
+    expect(credentialOf(headers({ authorization: ["a.b"] }))).toBeUndefined();
+    expect(credentialOf(headers({ authorization: ["Basic dXNlcjpwYXNz"] }))).toBe("Basic dXNlcjpwYXNz");
+    expect(credentialOf(headers({ authorization: ["Bearer"] }))).toBe("Bearer");
+  });
+
   it("credentialOf: the one Authorization value, or the tokenHeader's", () => {
     expect(credentialOf(headers({ authorization: [`Bearer ${JWT}`] }))).toBe(`Bearer ${JWT}`);
     expect(credentialOf(headers({}))).toBeUndefined();
