@@ -246,7 +246,9 @@ describe("fail closed", () => {
 
   it("an unknown policy store (ResourceNotFoundException) denies", async () => {
     const err = await expectUnavailable(vp({ policyStoreId: "PSnope" }).isAuthorized(r()));
-    expect((err.cause as Error).name).toBe("ResourceNotFoundException");
+    // The store check at first use finds it: the cause names it, the SDK's error is its cause.
+    expect((err.cause as Error).message).toMatch(/"PSnope".*ResourceNotFoundException/);
+    expect(((err.cause as Error).cause as Error).name).toBe("ResourceNotFoundException");
   });
 
   it("throttling is retried with backoff inside the timeout", async () => {
