@@ -292,6 +292,7 @@ export function createVerifiedPermissionsAuthorizer(options: VerifiedPermissions
   }
 
   let storeRead: Promise<void> | undefined;
+  let storeReads = 0;
   /**
    * Check the store and take the entity types of its identity source, waiting at most `waitMs`
    * (a start-up step: ready() allows the SDK's cold start more than a decision's timeout). One read
@@ -299,6 +300,7 @@ export function createVerifiedPermissionsAuthorizer(options: VerifiedPermissions
    */
   function readStore(waitMs: number): Promise<void> {
     storeRead ??= (async () => {
+      storeReads++;
       const read = storeReader(await getClient(), loadSdk);
       if (!read) {
         mapping = baseMapping;
@@ -422,7 +424,9 @@ export function createVerifiedPermissionsAuthorizer(options: VerifiedPermissions
 
   function isAuthorized(request: AuthorizationRequest): Promise<Decision> {
     if (mapping === undefined) {
-      return readStore(timeoutMs).then(
+      // The first read carries the SDK's cold start: it gets ready()'s allowance. After a failed
+      // one (an outage), a decision waits no longer than its own timeout before failing closed.
+      return readStore(storeReads === 0 ? Math.max(timeoutMs, STORE_READ_MS) : timeoutMs).then(
         () => isAuthorized(request),
         (err: unknown) => Promise.reject(unavailable((err as Error).message, err)),
       );
