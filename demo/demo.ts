@@ -191,7 +191,8 @@ async function startEngine(name: EngineName): Promise<Engine> {
     authorizer,
     description: `Amazon Verified Permissions API: @aws-sdk/client-verifiedpermissions -> emulator at ${emulator.endpoint} (policy store ${emulator.policyStoreId})`,
     summary: (decisions) => {
-      const calls = Object.entries(emulator.calls).filter(([, n]) => n > 0).map(([op, n]) => `${n} ${op}`);
+      // The decision calls; ready()'s reads of the store (GetPolicyStore, ...) are not decisions.
+      const calls = Object.entries(emulator.calls).filter(([op, n]) => n > 0 && op.includes("IsAuthorized")).map(([op, n]) => `${n} ${op}`);
       const cached = decisions - emulator.decisionCount;
       return `Verified Permissions (emulator): ${calls.join(", ") || "no calls"}${cached > 0 ? `, ${cached} from the authorizer's decision cache` : ""}`;
     },

@@ -15,7 +15,7 @@ const authorizer = createVerifiedPermissionsAuthorizer({
   batch: false,
   timeoutMs: 1000, // then authorizer_unavailable (503); throttling and 500s are retried inside it
 });
-await authorizer.ready(); // optional: import the SDK and make the client at start
+await authorizer.ready(); // at start: import the SDK, check the store, read its identity source
 
 const auth = createTenantAuth({
   userPools: [{ userPoolId: "us-east-1_TestPool", clientId: "app-client", tokenUse: "id" }],

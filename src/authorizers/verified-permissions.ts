@@ -17,6 +17,7 @@ import { tokenOf, wantTokens } from "../core/principal-token.js";
 import type { TelemetrySpan } from "../core/telemetry.js";
 import { startTelemetry, traceDecision, tracing } from "../core/telemetry.js";
 import { toDecision } from "./decision.js";
+import { chooseEntityTypes, readIdentitySources, storeReader } from "./identity-source.js";
 
 /**
  * The client: a `VerifiedPermissionsClient` from `@aws-sdk/client-verifiedpermissions` (anything
@@ -29,6 +30,10 @@ export type VerifiedPermissionsClientLike =
       batchIsAuthorized(input: unknown, options?: { abortSignal?: AbortSignal }): Promise<unknown>;
       isAuthorizedWithToken(input: unknown, options?: { abortSignal?: AbortSignal }): Promise<unknown>;
       batchIsAuthorizedWithToken(input: unknown, options?: { abortSignal?: AbortSignal }): Promise<unknown>;
+      /** With these three, `ready()` (or the first decision) reads the store and its identity source. */
+      getPolicyStore?(input: unknown, options?: { abortSignal?: AbortSignal }): Promise<unknown>;
+      listIdentitySources?(input: unknown, options?: { abortSignal?: AbortSignal }): Promise<unknown>;
+      getIdentitySource?(input: unknown, options?: { abortSignal?: AbortSignal }): Promise<unknown>;
     };
 
 /** Options of {@link createVerifiedPermissionsAuthorizer}. */
@@ -47,9 +52,16 @@ export interface VerifiedPermissionsAuthorizerOptions {
   readonly clientConfig?: Readonly<Record<string, unknown>>;
   /** The schema namespace: `"ReadObject"` means `<namespace>::Action::"ReadObject"`. */
   readonly namespace: string;
-  /** The identity source's principal entity type; default `"User"`. */
+  /**
+   * The identity source's principal entity type. Default: the one the store's identity source
+   * declares (read at `ready()` or the first decision), else `"User"`. Given, it must match the
+   * identity source's, else `ready()` rejects.
+   */
   readonly userEntityType?: string;
-  /** The identity source's group entity type; default `"UserGroup"`. */
+  /**
+   * The identity source's group entity type. Default: the store's identity source's (the service
+   * defaults it to `AWS::CognitoGroup`), else `"UserGroup"`. Given, it must match, else `ready()` rejects.
+   */
   readonly groupEntityType?: string;
   /** Model tenants as entities of this type (see `toCedarEntities`). */
   readonly tenantEntityType?: string;
@@ -108,8 +120,12 @@ export interface VerifiedPermissionsAuthorizerOptions {
 /** The Verified Permissions authorizer. */
 export interface VerifiedPermissionsAuthorizer extends Authorizer {
   /**
-   * Import the SDK and make the client now (e.g. at cold start), so the first decision does not
-   * spend its `timeoutMs` on loading. Optional: the first decision does it otherwise.
+   * Import the SDK and make the client now (e.g. at cold start), then check the policy store
+   * (`GetPolicyStore`) and read its identity source (`ListIdentitySources`, `GetIdentitySource`) for
+   * the entity types. Rejects with a message naming the cause: a store that does not exist or cannot
+   * be read, `userEntityType`/`groupEntityType` that contradict the identity source, `"withToken"`
+   * without an identity source. Optional: the first decision does it otherwise, and fails closed
+   * (`authorizer_unavailable`) on the same causes.
    */
   ready(): Promise<void>;
   /** Forget every cached decision (e.g. after a policy change). */
@@ -237,6 +253,9 @@ function isRetryable(err: unknown): boolean {
   return field(field(err, "$metadata"), "httpStatusCode") === 429;
 }
 
+/** How long ready() waits for the store and identity source reads (the SDK's first call is slow). */
+const STORE_READ_MS = 10_000;
+
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /**
@@ -347,8 +366,8 @@ export function createVerifiedPermissionsAuthorizer(options: VerifiedPermissions
       throw new TypeError(`${WHERE}: entities[${i}]: ${String(field(err, "message") ?? err)}`);
     }
   });
-  const groupType = qualifyType(options.namespace, options.groupEntityType ?? "UserGroup");
   if (mode === "withToken") {
+    const groupType = qualifyType(options.namespace, options.groupEntityType ?? "UserGroup");
     const group = staticEntities.find((e) => e.uid.type === groupType);
     if (group) {
       throw new TypeError(
@@ -356,7 +375,7 @@ export function createVerifiedPermissionsAuthorizer(options: VerifiedPermissions
       );
     }
   }
-  const mapping = {
+  const baseMapping = {
     namespace: options.namespace,
     ...(options.userEntityType !== undefined ? { userEntityType: options.userEntityType } : {}),
     ...(options.groupEntityType !== undefined ? { groupEntityType: options.groupEntityType } : {}),
@@ -364,6 +383,8 @@ export function createVerifiedPermissionsAuthorizer(options: VerifiedPermissions
     ...(schema !== undefined ? { schema } : {}),
     staticEntities,
   };
+  // Set once the store's identity source is read (its entity types over the options').
+  let mapping: typeof baseMapping | undefined;
 
   let client: Promise<VerifiedPermissionsClientLike> | undefined = options.client ? Promise.resolve(options.client) : undefined;
   function getClient(): Promise<VerifiedPermissionsClientLike> {
@@ -412,6 +433,36 @@ export function createVerifiedPermissionsAuthorizer(options: VerifiedPermissions
         clearTimeout(timer);
       }
     }
+  }
+
+  let storeRead: Promise<void> | undefined;
+  let storeReads = 0;
+  /**
+   * Check the store and take the entity types of its identity source, waiting at most `waitMs`
+   * (a start-up step: ready() allows the SDK's cold start more than a decision's timeout). One read
+   * at a time; a failed one is tried again next time.
+   */
+  function readStore(waitMs: number): Promise<void> {
+    storeRead ??= (async () => {
+      storeReads++;
+      const read = storeReader(await getClient(), loadSdk);
+      if (!read) {
+        mapping = baseMapping;
+        return;
+      }
+      const signal = AbortSignal.timeout(Math.max(timeoutMs, STORE_READ_MS));
+      const sources = await readIdentitySources(read, options.policyStoreId, signal);
+      const types = chooseEntityTypes(sources, { namespace: options.namespace, userEntityType: options.userEntityType, groupEntityType: options.groupEntityType, mode }, options.policyStoreId);
+      mapping = { ...baseMapping, ...types };
+    })();
+    storeRead.catch(() => {
+      storeRead = undefined;
+    });
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`the policy store was not read within ${waitMs} ms`)), waitMs);
+    });
+    return Promise.race([storeRead, late]).finally(() => clearTimeout(timer));
   }
 
   const groups = new Map<string, Group>();
@@ -557,6 +608,14 @@ export function createVerifiedPermissionsAuthorizer(options: VerifiedPermissions
   }
 
   function decide(request: AuthorizationRequest, span: TelemetrySpan | undefined): Promise<Decision> {
+    if (mapping === undefined) {
+      // The first read carries the SDK's cold start: it gets ready()'s allowance. After a failed
+      // one (an outage), a decision waits no longer than its own timeout before failing closed.
+      return readStore(storeReads === 0 ? Math.max(timeoutMs, STORE_READ_MS) : timeoutMs).then(
+        () => decide(request, span),
+        (err: unknown) => Promise.reject(unavailable(String(field(err, "message") ?? errorName(err)), err)),
+      );
+    }
     let cedar: CedarRequest;
     try {
       cedar = toCedarRequest(request, mapping);
@@ -608,6 +667,8 @@ export function createVerifiedPermissionsAuthorizer(options: VerifiedPermissions
       // The service derives the principal and its groups from the token, and refuses entities of
       // the group type beside it: send neither. Tenant entities (their own type) and the resource's
       // parents still go; a group's tenant parents cannot (see the `mode` option).
+      // The store's group type (read from its identity source), which the options only default.
+      const groupType = qualifyType(options.namespace, mapping.groupEntityType ?? "UserGroup");
       const own = (request.entities ?? []).find((e) => field(field(e, "uid"), "type") === groupType || field(field(field(e, "uid"), "__entity"), "type") === groupType);
       if (own !== undefined) {
         return Promise.reject(
@@ -652,6 +713,7 @@ export function createVerifiedPermissionsAuthorizer(options: VerifiedPermissions
     async ready() {
       const c = await getClient();
       if ("send" in c && typeof c.send === "function") await loadSdk();
+      await readStore(Math.max(timeoutMs, STORE_READ_MS));
     },
     clearCache() {
       generation++;

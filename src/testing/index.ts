@@ -8,4 +8,11 @@ export type { TestIssuer, TestIssuerOptions, TestTokenOptions } from "./issuer.j
 export { startJwksServer } from "./jwks-server.js";
 export type { JwksServer, JwksServerBehavior } from "./jwks-server.js";
 export { startVerifiedPermissionsEmulator } from "./vp-emulator.js";
-export type { VerifiedPermissionsEmulator, VerifiedPermissionsEmulatorOptions, EmulatorBehavior, EmulatorOperation } from "./vp-emulator.js";
+export type {
+  VerifiedPermissionsEmulator,
+  VerifiedPermissionsEmulatorOptions,
+  EmulatorBehavior,
+  EmulatorOperation,
+  EmulatorAuthorizationOperation,
+  EmulatorIdentitySource,
+} from "./vp-emulator.js";

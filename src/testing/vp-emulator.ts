@@ -4,14 +4,20 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { CedarEntity, CedarEntityUid, CedarSchemaJson, CedarValue } from "../core/cedar-entities.js";
 import { fromAttributeRecord, fromEntityIdentifier, fromEntityList, normalizeEntity, toCedarRecord, toCedarRequest } from "../core/cedar-entities.js";
+import { checkOption, validateOptions } from "../core/options.js";
+import type { TenantPrincipal } from "../core/principal.js";
 import { createTenantAuth } from "../core/tenant-auth.js";
 import type { TenantAuth } from "../core/tenant-auth.js";
 import type { UserPoolConfig } from "../core/verify.js";
 import type { CedarEngine, PolicyInput } from "../authorizers/cedar-engine.js";
 import { compileCedar } from "../authorizers/cedar-engine.js";
+import { ConstraintViolation, DEFAULT_GROUP_ENTITY_TYPE, ERROR_STATUS, LIMITS, SHAPES, checkString } from "./vp-emulator/limits.js";
+
+/** The authorization operations: the ones `callCount`, `decisionCount` and, by default, `setBehavior` are about. */
+export type EmulatorAuthorizationOperation = "IsAuthorized" | "BatchIsAuthorized" | "IsAuthorizedWithToken" | "BatchIsAuthorizedWithToken";
 
 /** The operations the emulator speaks. */
-export type EmulatorOperation = "IsAuthorized" | "BatchIsAuthorized" | "IsAuthorizedWithToken" | "BatchIsAuthorizedWithToken";
+export type EmulatorOperation = EmulatorAuthorizationOperation | "GetPolicyStore" | "ListIdentitySources" | "GetIdentitySource";
 
 /**
  * How the emulator answers, to rehearse outages: `"error"` answers 500 `InternalServerException`,
@@ -19,25 +25,49 @@ export type EmulatorOperation = "IsAuthorized" | "BatchIsAuthorized" | "IsAuthor
  */
 export type EmulatorBehavior = "ok" | "error" | "throttle" | "hang";
 
+/**
+ * A Cognito user pool identity source of the emulated policy store, as `CreateIdentitySource` takes
+ * it (`configuration.cognitoUserPoolConfiguration` and `principalEntityType`).
+ */
+export interface EmulatorIdentitySource {
+  /** `arn:aws:cognito-idp:<region>:<account>:userpool/<userPoolId>`; tokens must come from this pool, with its AWS issuer. */
+  readonly userPoolArn: string;
+  /** App client ids whose tokens are accepted (`aud` of ID tokens, `client_id` of access tokens); empty: any client. */
+  readonly clientIds: readonly string[];
+  /** The principal's entity type, namespace included (e.g. `"TenancyDemo::User"`). */
+  readonly principalEntityType: string;
+  /** The groups' entity type; as in the service, `"AWS::CognitoGroup"` when not set. */
+  readonly groupEntityType?: string;
+  /** Its id; default `ISEMULATOR0000000000000001`, `...2`, ... */
+  readonly identitySourceId?: string;
+}
+
 /** Options of {@link startVerifiedPermissionsEmulator}. */
 export interface VerifiedPermissionsEmulatorOptions {
   /** The policy store's Cedar policies: text (ids from `@id`, else `policy0`, ...) or id → text. */
   readonly policies: PolicyInput;
   /** The policy store's schema (Cedar text or JSON). Policies are validated against it at start. */
   readonly schema?: string | CedarSchemaJson;
-  /** The store id to answer for; default `"PSEMULATOR00000000000001"`. Any other id gets `ResourceNotFoundException`. */
+  /** The store id to answer for; default `"PSEMULATOR00000000000001"`. Another well-formed id gets `ResourceNotFoundException`. */
   readonly policyStoreId?: string;
   /**
-   * The identity source, for `IsAuthorizedWithToken`: the pools whose tokens are accepted (verified
-   * with the core, e.g. `issuer.userPool` from `createTestIssuer`). Without it, the token operations
-   * answer `ValidationException` (a store with no identity source).
+   * The keys to verify tokens with, for `IsAuthorizedWithToken` (e.g. `issuer.userPool` from
+   * `createTestIssuer`). Without `identitySource`, each pool is also an identity source of the store,
+   * typed by `namespace`, `userEntityType` and `groupEntityType`. Without either, the token
+   * operations answer `ValidationException` (a store with no identity source).
    */
   readonly userPools?: readonly UserPoolConfig[];
-  /** Namespace of the identity source's entity types (e.g. `"TenancyDemo"`); default `""`. */
+  /**
+   * The store's identity source(s), as the service holds them: `GetIdentitySource` and
+   * `ListIdentitySources` answer with them and `IsAuthorizedWithToken` maps tokens with their types,
+   * checking issuer and client id. Needs `userPools` for the keys.
+   */
+  readonly identitySource?: EmulatorIdentitySource | readonly EmulatorIdentitySource[];
+  /** Without `identitySource`: namespace of the entity types of the `userPools` identity sources; default `""`. */
   readonly namespace?: string;
-  /** Principal entity type of the identity source; default `"User"`. */
+  /** Without `identitySource`: their principal entity type; default `"User"`. */
   readonly userEntityType?: string;
-  /** Group entity type of the identity source; default `"UserGroup"`. */
+  /** Without `identitySource`: their group entity type; default `"UserGroup"`. */
   readonly groupEntityType?: string;
 }
 
@@ -54,17 +84,19 @@ export interface VerifiedPermissionsEmulator {
   readonly policyStoreId: string;
   /** Calls received per operation (every call, failed ones too). */
   readonly calls: Readonly<Record<EmulatorOperation, number>>;
-  /** Total calls received. */
+  /** Calls of the authorization operations received (not `GetPolicyStore` and the identity source reads). */
   readonly callCount: number;
   /** Requests evaluated, summed over batches (a batch of 30 counts 30). */
   readonly decisionCount: number;
   /** Reset `calls`, `callCount` and `decisionCount` to zero. */
   resetCalls(): void;
   /**
-   * Switch behaviour; with `times`, only for the next `times` calls, then back to `"ok"`.
+   * Switch behaviour of the authorization operations (or of `operations`); with `times`, only for
+   * the next `times` such calls, then back to `"ok"`.
    * @example emulator.setBehavior("throttle", { times: 2 })
+   * @example emulator.setBehavior("error", { operations: ["GetPolicyStore"] })
    */
-  setBehavior(behavior: EmulatorBehavior, options?: { times?: number }): void;
+  setBehavior(behavior: EmulatorBehavior, options?: { times?: number; operations?: readonly EmulatorOperation[] }): void;
   /** Stop the server and drop open connections (hanging calls included). */
   close(): Promise<void>;
 }
@@ -80,17 +112,113 @@ class ServiceError extends Error {
   }
 }
 
-const validation = (message: string): ServiceError => new ServiceError("ValidationException", 400, message);
+const validation = (message: string): ServiceError => new ServiceError("ValidationException", ERROR_STATUS.ValidationException, message);
 
-const OPERATIONS = new Set<string>(["IsAuthorized", "BatchIsAuthorized", "IsAuthorizedWithToken", "BatchIsAuthorizedWithToken"]);
+const AUTHORIZATION_OPERATIONS: readonly EmulatorAuthorizationOperation[] = ["IsAuthorized", "BatchIsAuthorized", "IsAuthorizedWithToken", "BatchIsAuthorizedWithToken"];
+const OPERATIONS = new Set<string>([...AUTHORIZATION_OPERATIONS, "GetPolicyStore", "ListIdentitySources", "GetIdentitySource"]);
 const MAX_BODY = 1024 * 1024;
-const MAX_BATCH = 30;
+const ACCOUNT = "123456789012";
+/** Identity source list pages when `maxResults` is not given (the model sets no default). */
+const DEFAULT_PAGE_SIZE = 50;
+/**
+ * Cedar 4 has no "unspecified" entities: a request without a principal (or resource), which the
+ * service accepts, is evaluated with this uid, which only unconstrained scopes match.
+ */
+const UNSPECIFIED_TYPE = "__Unspecified";
+
+/** An identity source as the emulated store holds it. */
+interface HeldIdentitySource {
+  readonly identitySourceId: string;
+  readonly userPoolArn: string;
+  readonly userPoolId: string;
+  /** The AWS issuer of the pool, which tokens must carry; `undefined` for the `userPools` shorthand (the pool's own issuer). */
+  readonly issuer: string | undefined;
+  readonly clientIds: readonly string[];
+  readonly principalEntityType: string;
+  /** As configured: `undefined` means the service default, which the service does not echo. */
+  readonly groupEntityType: string | undefined;
+  readonly createdDate: string;
+}
+
+const qualify = (namespace: string, type: string): string => (type.includes("::") || namespace === "" ? type : `${namespace}::${type}`);
+const awsIssuer = (region: string, userPoolId: string): string => `https://cognito-idp.${region}.amazonaws.com/${userPoolId}`;
+
+function checkShape(value: unknown, name: string, shape: (typeof SHAPES)[keyof typeof SHAPES]): void {
+  try {
+    checkString(value, name, shape);
+  } catch (err) {
+    throw new TypeError(`${name} must match the service's ${shape.shape} (${shape.min}-${shape.max} characters, ${shape.pattern.source}), got ${JSON.stringify(value)}`, { cause: err });
+  }
+}
+
+function holdIdentitySources(options: VerifiedPermissionsEmulatorOptions, createdDate: string): HeldIdentitySource[] {
+  const where = "startVerifiedPermissionsEmulator";
+  if (options.identitySource !== undefined) {
+    for (const k of ["namespace", "userEntityType", "groupEntityType"] as const) {
+      if (options[k] !== undefined) throw new TypeError(`${where}: ${k} and identitySource exclude each other: give the entity types in identitySource`);
+    }
+    if (!options.userPools || options.userPools.length === 0) {
+      throw new TypeError(`${where}: identitySource needs userPools, the keys its tokens are verified with (e.g. [issuer.userPool] of createTestIssuer)`);
+    }
+    const list = Array.isArray(options.identitySource) ? (options.identitySource as readonly EmulatorIdentitySource[]) : [options.identitySource as EmulatorIdentitySource];
+    return list.map((source, i) => {
+      const path = Array.isArray(options.identitySource) ? `identitySource[${i}].` : "identitySource.";
+      validateOptions(
+        source,
+        {
+          userPoolArn: { type: "custom", required: true, check: (v, n) => checkShape(v, n, SHAPES.userPoolArn) },
+          clientIds: {
+            type: "custom",
+            required: true,
+            check: (v, n) => {
+              checkOption(v, n, { type: "array" });
+              if ((v as unknown[]).length > LIMITS.clientIds) throw new TypeError(`${n} holds at most ${LIMITS.clientIds} ids`);
+              (v as unknown[]).forEach((id, j) => checkShape(id, `${n}[${j}]`, SHAPES.clientId));
+            },
+          },
+          principalEntityType: { type: "custom", required: true, check: (v, n) => checkShape(v, n, SHAPES.principalEntityType) },
+          groupEntityType: { type: "custom", check: (v, n) => checkShape(v, n, SHAPES.groupEntityType) },
+          identitySourceId: { type: "custom", check: (v, n) => checkShape(v, n, SHAPES.identitySourceId) },
+        },
+        { where, path },
+      );
+      const [, , , region, , resource] = source.userPoolArn.split(":");
+      const userPoolId = resource!.slice("userpool/".length);
+      return {
+        identitySourceId: source.identitySourceId ?? `ISEMULATOR${String(i + 1).padStart(16, "0")}`,
+        userPoolArn: source.userPoolArn,
+        userPoolId,
+        issuer: awsIssuer(region!, userPoolId),
+        clientIds: [...source.clientIds],
+        principalEntityType: source.principalEntityType,
+        groupEntityType: source.groupEntityType,
+        createdDate,
+      };
+    });
+  }
+  // The shorthand: each pool is an identity source of the store, typed by namespace and type names.
+  const namespace = options.namespace ?? "";
+  return (options.userPools ?? []).map((pool, i) => {
+    const region = /^([a-z]{2}(?:-[a-z]+)+-\d+)_/.exec(pool.userPoolId)?.[1] ?? "us-east-1";
+    return {
+      identitySourceId: `ISEMULATOR${String(i + 1).padStart(16, "0")}`,
+      userPoolArn: `arn:aws:cognito-idp:${region}:${ACCOUNT}:userpool/${pool.userPoolId}`,
+      userPoolId: pool.userPoolId,
+      issuer: undefined,
+      clientIds: pool.clientId === null ? [] : typeof pool.clientId === "string" ? [pool.clientId] : [...pool.clientId],
+      principalEntityType: qualify(namespace, options.userEntityType ?? "User"),
+      groupEntityType: qualify(namespace, options.groupEntityType ?? "UserGroup"),
+      createdDate,
+    };
+  });
+}
 
 /**
  * Start a local Verified Permissions on 127.0.0.1 (port 0) that speaks the service's JSON protocol
  * (`POST /`, `application/x-amz-json-1.0`, `X-Amz-Target: VerifiedPermissions.<Operation>`) for
- * `IsAuthorized`, `BatchIsAuthorized`, `IsAuthorizedWithToken` and `BatchIsAuthorizedWithToken`,
- * evaluating with Cedar. The real `@aws-sdk/client-verifiedpermissions` client works against it:
+ * `IsAuthorized`, `BatchIsAuthorized`, `IsAuthorizedWithToken`, `BatchIsAuthorizedWithToken`,
+ * `GetPolicyStore`, `ListIdentitySources` and `GetIdentitySource`, evaluating with Cedar. The real
+ * `@aws-sdk/client-verifiedpermissions` client works against it:
  *
  * @example
  * ```ts
@@ -98,31 +226,53 @@ const MAX_BATCH = 30;
  * const client = new VerifiedPermissionsClient(emulator.clientConfig);
  * ```
  *
- * Invalid policies or schema reject here with Cedar's message. Requests are checked against the
+ * Invalid policies or schema reject here with Cedar's message. Input is validated as the service's
+ * API model says (ids, lengths, patterns, batch limits: `ValidationException`), and against the
  * schema like the service does (undeclared attributes are a `ValidationException`); the token
  * operations map token claims as the service's Cognito identity source does and drop claims the
  * schema does not declare. Signatures (SigV4) are not checked.
  */
 export async function startVerifiedPermissionsEmulator(options: VerifiedPermissionsEmulatorOptions): Promise<VerifiedPermissionsEmulator> {
+  validateOptions(
+    options,
+    {
+      policies: { type: "any", required: true },
+      schema: { type: "any" },
+      policyStoreId: { type: "custom", check: (v, n) => checkShape(v, n, SHAPES.policyStoreId) },
+      userPools: { type: "array" },
+      identitySource: { type: "any" },
+      namespace: { type: "string" },
+      userEntityType: { type: "string", nonEmpty: true },
+      groupEntityType: { type: "string", nonEmpty: true },
+    },
+    { where: "startVerifiedPermissionsEmulator" },
+  );
   const engine: CedarEngine = await compileCedar({
     policies: options.policies,
     ...(options.schema !== undefined ? { schema: options.schema } : {}),
   });
+  // Requests without a principal or resource cannot pass the schema's request validation.
+  let unvalidated: Promise<CedarEngine> | undefined;
   const policyStoreId = options.policyStoreId ?? "PSEMULATOR00000000000001";
-  const namespace = options.namespace ?? "";
-  const auth: TenantAuth | undefined = options.userPools
-    ? createTenantAuth({ userPools: options.userPools, requireTenant: false, tenants: { from: "custom", resolve: () => [] } })
-    : undefined;
+  const createdDate = new Date().toISOString();
+  const identitySources = holdIdentitySources(options, createdDate);
+  const auth: TenantAuth | undefined =
+    options.userPools && options.userPools.length > 0
+      ? createTenantAuth({ userPools: options.userPools, requireTenant: false, tenants: { from: "custom", resolve: () => [] } })
+      : undefined;
 
-  const calls: Record<EmulatorOperation, number> = { IsAuthorized: 0, BatchIsAuthorized: 0, IsAuthorizedWithToken: 0, BatchIsAuthorizedWithToken: 0 };
+  const calls = Object.fromEntries([...OPERATIONS].map((op) => [op, 0])) as Record<EmulatorOperation, number>;
   let callCount = 0;
   let decisionCount = 0;
   let behavior: EmulatorBehavior = "ok";
   let behaviorLeft = Infinity;
+  let behaviorOps: ReadonlySet<string> = new Set(AUTHORIZATION_OPERATIONS);
 
-  function evaluate(principal: CedarEntityUid, action: CedarEntityUid, resource: CedarEntityUid, context: Record<string, CedarValue>, entities: readonly CedarEntity[]) {
+  async function evaluate(principal: CedarEntityUid, action: CedarEntityUid, resource: CedarEntityUid, context: Record<string, CedarValue>, entities: readonly CedarEntity[]) {
     decisionCount++;
-    const answer = engine.evaluate({ principal, action, resource, context, entities });
+    const unspecified = principal.type === UNSPECIFIED_TYPE || resource.type === UNSPECIFIED_TYPE;
+    const e = unspecified && engine.schemaJson !== undefined ? await (unvalidated ??= compileCedar({ policies: options.policies })) : engine;
+    const answer = e.evaluate({ principal, action, resource, context, entities });
     if (!answer.ok) throw validation(answer.errors.join("; "));
     return {
       decision: answer.decision,
@@ -131,21 +281,63 @@ export async function startVerifiedPermissionsEmulator(options: VerifiedPermissi
     };
   }
 
-  function entityId(value: unknown, field: string): CedarEntityUid {
-    const v = value as { entityType?: unknown; entityId?: unknown } | undefined;
-    if (!v || typeof v.entityType !== "string" || typeof v.entityId !== "string") throw validation(`${field} must have entityType and entityId`);
-    return fromEntityIdentifier({ entityType: v.entityType, entityId: v.entityId });
+  /** Run a shape check, turning its violation into the service's `ValidationException`. */
+  function shape(check: () => void): void {
+    try {
+      check();
+    } catch (err) {
+      if (err instanceof ConstraintViolation) throw new ServiceError("ValidationException", 400, err.message, { fieldList: [{ path: err.path, message: err.detail }] });
+      throw err;
+    }
   }
 
-  function actionId(value: unknown): CedarEntityUid {
-    const v = value as { actionType?: unknown; actionId?: unknown } | undefined;
-    if (!v || typeof v.actionType !== "string" || typeof v.actionId !== "string") throw validation("action must have actionType and actionId");
-    return { type: v.actionType, id: v.actionId };
+  function entityId(value: unknown, field: string, required = true): CedarEntityUid | undefined {
+    if (value === undefined || value === null) {
+      if (required) shape(() => checkString(undefined, field, SHAPES.entityId));
+      return undefined;
+    }
+    const v = value as { entityType?: unknown; entityId?: unknown };
+    if (typeof v !== "object") throw validation(`${field} must be an EntityIdentifier`);
+    shape(() => checkString(v.entityType, `${field}.entityType`, SHAPES.entityType));
+    shape(() => checkString(v.entityId, `${field}.entityId`, SHAPES.entityId));
+    return fromEntityIdentifier({ entityType: v.entityType as string, entityId: v.entityId as string });
+  }
+
+  const unspecified = (slot: string): CedarEntityUid => ({ type: UNSPECIFIED_TYPE, id: slot });
+
+  function actionId(value: unknown, field = "action"): CedarEntityUid {
+    // The model leaves `action` optional; a request without one has nothing to evaluate here.
+    if (value === undefined || value === null) throw validation(`${field} is required to evaluate a request`);
+    const v = value as { actionType?: unknown; actionId?: unknown };
+    if (typeof v !== "object") throw validation(`${field} must be an ActionIdentifier`);
+    shape(() => checkString(v.actionType, `${field}.actionType`, SHAPES.actionType));
+    shape(() => checkString(v.actionId, `${field}.actionId`, SHAPES.actionId));
+    return { type: v.actionType as string, id: v.actionId as string };
+  }
+
+  /** EntityIdentifiers nested in an attribute value (`entityIdentifier`, inside sets and records). */
+  function checkAttributeIds(value: unknown, path: string): void {
+    if (typeof value !== "object" || value === null) return;
+    const v = value as Record<string, unknown>;
+    if (v["entityIdentifier"] !== undefined) entityId(v["entityIdentifier"], `${path}.entityIdentifier`);
+    if (Array.isArray(v["set"])) v["set"].forEach((x, i) => checkAttributeIds(x, `${path}.set.${i + 1}`));
+    if (typeof v["record"] === "object" && v["record"] !== null) for (const [k, x] of Object.entries(v["record"])) checkAttributeIds(x, `${path}.record.${k}`);
   }
 
   function entities(value: unknown): CedarEntity[] {
     if (value === undefined || value === null) return [];
     const v = value as { entityList?: unknown; cedarJson?: unknown };
+    if ((v.entityList !== undefined) === (v.cedarJson !== undefined)) throw validation("entities must have exactly one of entityList and cedarJson");
+    if (Array.isArray(v.entityList)) {
+      v.entityList.forEach((item: unknown, i) => {
+        const it = (item ?? {}) as { identifier?: unknown; attributes?: unknown; parents?: unknown };
+        entityId(it.identifier, `entities.entityList.${i + 1}.identifier`);
+        if (Array.isArray(it.parents)) it.parents.forEach((p, j) => entityId(p, `entities.entityList.${i + 1}.parents.${j + 1}`));
+        if (typeof it.attributes === "object" && it.attributes !== null) {
+          for (const [k, a] of Object.entries(it.attributes)) checkAttributeIds(a, `entities.entityList.${i + 1}.attributes.${k}`);
+        }
+      });
+    }
     try {
       if (Array.isArray(v.entityList)) return fromEntityList(v.entityList);
       if (typeof v.cedarJson === "string") {
@@ -158,6 +350,8 @@ export async function startVerifiedPermissionsEmulator(options: VerifiedPermissi
     }
     throw validation("entities must have entityList or cedarJson");
   }
+
+  const isActionType = (type: string): boolean => SHAPES.actionType.pattern.test(type);
 
   function context(value: unknown): Record<string, CedarValue> {
     if (value === undefined || value === null) return {};
@@ -172,9 +366,10 @@ export async function startVerifiedPermissionsEmulator(options: VerifiedPermissi
   }
 
   function checkStore(body: Record<string, unknown>): void {
-    if (typeof body["policyStoreId"] !== "string") throw validation("policyStoreId is required");
+    // A malformed id is refused by input validation before any store is looked up.
+    shape(() => checkString(body["policyStoreId"], "policyStoreId", SHAPES.policyStoreId));
     if (body["policyStoreId"] !== policyStoreId) {
-      throw new ServiceError("ResourceNotFoundException", 404, `Policy store ${body["policyStoreId"]} not found`, {
+      throw new ServiceError("ResourceNotFoundException", ERROR_STATUS.ResourceNotFoundException, `Policy store ${body["policyStoreId"] as string} not found`, {
         resourceId: body["policyStoreId"],
         resourceType: "POLICY_STORE",
       });
@@ -183,93 +378,253 @@ export async function startVerifiedPermissionsEmulator(options: VerifiedPermissi
 
   function batchRequests(body: Record<string, unknown>): Record<string, unknown>[] {
     const requests = body["requests"];
-    if (!Array.isArray(requests) || requests.length < 1 || requests.length > MAX_BATCH) {
-      throw validation(`requests must hold between 1 and ${MAX_BATCH} items`);
+    if (!Array.isArray(requests)) shape(() => { throw new ConstraintViolation("requests", "Member must not be null"); });
+    const list = requests as unknown[];
+    if (list.length < LIMITS.batchRequests.min) shape(() => { throw new ConstraintViolation("requests", `Member must have length greater than or equal to ${LIMITS.batchRequests.min}`, list); });
+    if (list.length > LIMITS.batchRequests.max) throw validation(`requests must hold at most ${LIMITS.batchRequests.max} items, got ${list.length}`);
+    return list.map((r) => (typeof r === "object" && r !== null ? (r as Record<string, unknown>) : {}));
+  }
+
+  const same = (a: CedarEntityUid | undefined, b: CedarEntityUid | undefined): boolean => a?.type === b?.type && a?.id === b?.id;
+  const sameAll = (items: readonly (CedarEntityUid | undefined)[]): boolean => items.every((u) => same(u, items[0]));
+  const key = (u: CedarEntityUid): string => `${u.type}\u0000${u.id}`;
+
+  /** Entities of `IsAuthorized`/`BatchIsAuthorized`: principals and resources only, never actions. */
+  function refuseActions(list: readonly CedarEntity[]): void {
+    const action = list.find((e) => isActionType(e.uid.type));
+    if (action) throw validation(`entities must not include actions (${action.uid.type}::${JSON.stringify(action.uid.id)}): actions come from the schema`);
+  }
+
+  /**
+   * The batch entity limits: entities that are a request's principal or an ancestor of one count as
+   * principals, every other entity as a resource.
+   */
+  function checkBatchEntities(list: readonly CedarEntity[], principals: readonly (CedarEntityUid | undefined)[]): void {
+    const byKey = new Map(list.map((e) => [key(e.uid), e]));
+    const principalSide = new Set<string>();
+    const stack = principals.filter((p): p is CedarEntityUid => p !== undefined).map(key);
+    while (stack.length > 0) {
+      const k = stack.pop()!;
+      if (principalSide.has(k)) continue;
+      principalSide.add(k);
+      for (const p of byKey.get(k)?.parents ?? []) stack.push(key(p));
     }
-    return requests as Record<string, unknown>[];
+    const nPrincipals = [...byKey.keys()].filter((k) => principalSide.has(k)).length;
+    const nResources = byKey.size - nPrincipals;
+    if (nPrincipals > LIMITS.batchPrincipals) throw validation(`entities of a BatchIsAuthorized request can contain at most ${LIMITS.batchPrincipals} principals, got ${nPrincipals}`);
+    if (nResources > LIMITS.batchResources) throw validation(`entities of a BatchIsAuthorized request can contain at most ${LIMITS.batchResources} resources, got ${nResources}`);
   }
 
-  function sameAll(items: readonly CedarEntityUid[]): boolean {
-    return items.every((u) => u.type === items[0]!.type && u.id === items[0]!.id);
+  interface TokenIdentity {
+    readonly source: HeldIdentitySource;
+    /** The principal the service builds: from the ID token when there is one. */
+    readonly principal: TenantPrincipal;
+    /** The access token's principal, when an access token was given beside an ID token. */
+    readonly access: TenantPrincipal | undefined;
   }
 
-  /** Verify the token and build what the Cognito identity source builds from it. */
-  async function fromToken(body: Record<string, unknown>) {
-    if (!auth) throw validation("the policy store has no identity source (start the emulator with userPools)");
-    const idToken = body["identityToken"];
-    const accessToken = body["accessToken"];
-    if ((idToken === undefined) === (accessToken === undefined)) throw validation("give exactly one of identityToken and accessToken");
-    const token = (idToken ?? accessToken) as unknown;
-    if (typeof token !== "string") throw validation("token must be a string");
-    let principal;
+  async function verify(token: string, slot: "identityToken" | "accessToken"): Promise<TenantPrincipal> {
+    let principal: TenantPrincipal;
     try {
-      principal = await auth.resolveTenant(token);
+      principal = await auth!.resolveTenant(token);
     } catch (err) {
-      throw validation(`token is not valid for this identity source: ${(err as Error).message}`);
+      throw validation(`${slot} is not valid for this identity source: ${(err as Error).message}`);
     }
-    if ((idToken !== undefined) !== (principal.tokenUse === "id")) throw validation("token type does not match the parameter it was passed in");
+    if (principal.tokenUse !== (slot === "identityToken" ? "id" : "access")) throw validation(`${slot}: the token's token_use is ${principal.tokenUse}`);
     return principal;
   }
 
-  function tokenRequest(principal: Parameters<typeof toCedarRequest>[0]["principal"], action: CedarEntityUid, resource: CedarEntityUid, ctx: Record<string, CedarValue>, extra: readonly CedarEntity[]) {
-    let mapped;
+  /** Verify the token(s) and find the identity source they belong to, as the service does. */
+  async function fromToken(body: Record<string, unknown>): Promise<TokenIdentity> {
+    const idToken = body["identityToken"];
+    const accessToken = body["accessToken"];
+    shape(() => checkString(idToken, "identityToken", SHAPES.token, false));
+    shape(() => checkString(accessToken, "accessToken", SHAPES.token, false));
+    if (idToken === undefined && accessToken === undefined) throw validation("give an identityToken, an accessToken, or both");
+    if (identitySources.length === 0 || !auth) throw validation("the policy store has no identity source");
+    const id = idToken === undefined ? undefined : await verify(idToken as string, "identityToken");
+    const access = accessToken === undefined ? undefined : await verify(accessToken as string, "accessToken");
+    if (id && access && (id.issuer !== access.issuer || id.sub !== access.sub)) throw validation("identityToken and accessToken are not of the same user");
+    const principal = (id ?? access)!;
+    const source = identitySources.find((s) => s.userPoolId === principal.userPoolId && (s.issuer === undefined || s.issuer === principal.issuer));
+    if (!source) throw validation(`the token's issuer ${principal.issuer} is not an identity source of the policy store`);
+    for (const p of [id, access]) {
+      if (p && source.clientIds.length > 0 && (p.clientId === undefined || !source.clientIds.includes(p.clientId))) {
+        throw validation(`the token's client id ${String(p.clientId)} is not one of the identity source's clientIds`);
+      }
+    }
+    return { source, principal, access: id && access ? access : undefined };
+  }
+
+  /** Token operations: no principal- or group-typed entities (the token defines them), actions as bare identifiers. */
+  function checkTokenEntities(list: readonly CedarEntity[], source: HeldIdentitySource): void {
+    const groupType = source.groupEntityType ?? DEFAULT_GROUP_ENTITY_TYPE;
+    for (const e of list) {
+      if (e.uid.type === source.principalEntityType || e.uid.type === groupType) {
+        throw validation(`entities must not include entities of the identity source's ${e.uid.type === groupType ? "group" : "principal"} entity type ${e.uid.type}: the token defines them`);
+      }
+      if (isActionType(e.uid.type) && (e.parents.length > 0 || Object.keys(e.attrs).length > 0)) {
+        throw validation(`action entities may only be identified, not described (${e.uid.type}::${JSON.stringify(e.uid.id)})`);
+      }
+    }
+  }
+
+  function tokenRequest(identity: TokenIdentity, action: CedarEntityUid, resource: CedarEntityUid, ctx: Record<string, CedarValue>, extra: readonly CedarEntity[]) {
+    const mapping = {
+      namespace: "",
+      userEntityType: identity.source.principalEntityType,
+      groupEntityType: identity.source.groupEntityType ?? DEFAULT_GROUP_ENTITY_TYPE,
+      ...(engine.schemaJson !== undefined ? { schema: engine.schemaJson } : {}),
+    };
+    const ref = { action: { type: action.type, id: action.id }, resource: { type: resource.type, id: resource.id }, entities: extra };
+    let mapped: ReturnType<typeof toCedarRequest>;
+    let accessContext: ReturnType<typeof toCedarRequest>["context"] = {};
     try {
-      mapped = toCedarRequest(
-        { principal, action: { type: action.type, id: action.id }, resource: { type: resource.type, id: resource.id }, entities: extra },
-        {
-          namespace,
-          ...(options.userEntityType !== undefined ? { userEntityType: options.userEntityType } : {}),
-          ...(options.groupEntityType !== undefined ? { groupEntityType: options.groupEntityType } : {}),
-          ...(engine.schemaJson !== undefined ? { schema: engine.schemaJson } : {}),
-        },
-      );
+      mapped = toCedarRequest({ principal: identity.principal, ...ref }, mapping);
+      // Both tokens: the principal from the ID token, the access token's claims in context.token.
+      if (identity.access) accessContext = toCedarRequest({ principal: identity.access, ...ref }, mapping).context;
     } catch (err) {
       // The service refuses a token it cannot map (a claim named cognito beside cognito: claims).
       throw validation(`token cannot be mapped: ${(err as Error).message}`);
     }
-    if (extra.some((e) => e.uid.type === mapped.principal.type && e.uid.id === mapped.principal.id)) {
-      throw validation("entities must not contain the principal the token defines");
-    }
-    return { ...mapped, context: { ...mapped.context, ...ctx } };
+    return { ...mapped, context: { ...mapped.context, ...accessContext, ...ctx } };
   }
 
   async function handle(operation: EmulatorOperation, body: Record<string, unknown>): Promise<unknown> {
     checkStore(body);
     switch (operation) {
+      case "GetPolicyStore":
+        return {
+          policyStoreId,
+          arn: `arn:aws:verifiedpermissions::${ACCOUNT}:policy-store/${policyStoreId}`,
+          validationSettings: { mode: engine.schemaJson !== undefined ? "STRICT" : "OFF" },
+          createdDate,
+          lastUpdatedDate: createdDate,
+        };
+      case "ListIdentitySources":
+        return listIdentitySources(body);
+      case "GetIdentitySource": {
+        shape(() => checkString(body["identitySourceId"], "identitySourceId", SHAPES.identitySourceId));
+        const source = identitySources.find((s) => s.identitySourceId === body["identitySourceId"]);
+        if (!source) {
+          throw new ServiceError("ResourceNotFoundException", ERROR_STATUS.ResourceNotFoundException, `Identity source ${body["identitySourceId"] as string} not found`, {
+            resourceId: body["identitySourceId"],
+            resourceType: "IDENTITY_SOURCE",
+          });
+        }
+        return identitySourceOutput(source);
+      }
       case "IsAuthorized": {
-        const r = evaluate(entityId(body["principal"], "principal"), actionId(body["action"]), entityId(body["resource"], "resource"), context(body["context"]), entities(body["entities"]));
-        return r;
+        const list = entities(body["entities"]);
+        refuseActions(list);
+        const principal = entityId(body["principal"], "principal", false) ?? unspecified("principal");
+        const resource = entityId(body["resource"], "resource", false) ?? unspecified("resource");
+        return evaluate(principal, actionId(body["action"]), resource, context(body["context"]), list);
       }
       case "BatchIsAuthorized": {
         const shared = entities(body["entities"]);
-        const items = batchRequests(body).map((item) => ({
+        refuseActions(shared);
+        const items = batchRequests(body).map((item, i) => ({
           item,
-          principal: entityId(item["principal"], "principal"),
-          action: actionId(item["action"]),
-          resource: entityId(item["resource"], "resource"),
+          principal: entityId(item["principal"], `requests.${i + 1}.principal`, false),
+          action: actionId(item["action"], `requests.${i + 1}.action`),
+          resource: entityId(item["resource"], `requests.${i + 1}.resource`, false),
           context: context(item["context"]),
         }));
         if (!sameAll(items.map((i) => i.principal)) && !sameAll(items.map((i) => i.resource))) {
           throw validation("every request in a batch must have the same principal or the same resource");
         }
-        return { results: items.map((i) => ({ request: i.item, ...evaluate(i.principal, i.action, i.resource, i.context, shared) })) };
+        checkBatchEntities(
+          shared,
+          items.map((i) => i.principal),
+        );
+        const results = [];
+        for (const i of items) {
+          results.push({ request: i.item, ...(await evaluate(i.principal ?? unspecified("principal"), i.action, i.resource ?? unspecified("resource"), i.context, shared)) });
+        }
+        return { results };
       }
       case "IsAuthorizedWithToken": {
-        const principal = await fromToken(body);
-        const req = tokenRequest(principal, actionId(body["action"]), entityId(body["resource"], "resource"), context(body["context"]), entities(body["entities"]));
-        return { ...evaluate(req.principal, req.action, req.resource, req.context as Record<string, CedarValue>, req.entities), principal: { entityType: req.principal.type, entityId: req.principal.id } };
+        const identity = await fromToken(body);
+        const list = entities(body["entities"]);
+        checkTokenEntities(list, identity.source);
+        const resource = entityId(body["resource"], "resource", false) ?? unspecified("resource");
+        const req = tokenRequest(identity, actionId(body["action"]), resource, context(body["context"]), list);
+        const out = await evaluate(req.principal, req.action, resource, req.context as Record<string, CedarValue>, req.entities);
+        return { ...out, principal: { entityType: req.principal.type, entityId: req.principal.id } };
       }
       case "BatchIsAuthorizedWithToken": {
-        const principal = await fromToken(body);
+        const identity = await fromToken(body);
         const shared = entities(body["entities"]);
-        const results = batchRequests(body).map((item) => {
-          const req = tokenRequest(principal, actionId(item["action"]), entityId(item["resource"], "resource"), context(item["context"]), shared);
-          return { request: item, ...evaluate(req.principal, req.action, req.resource, req.context as Record<string, CedarValue>, req.entities) };
-        });
-        const uid = toCedarRequest({ principal, action: "x", resource: { type: "x", id: "x" } }, { namespace, ...(options.userEntityType !== undefined ? { userEntityType: options.userEntityType } : {}) }).principal;
-        return { principal: { entityType: uid.type, entityId: uid.id }, results };
+        checkTokenEntities(shared, identity.source);
+        const requests = batchRequests(body);
+        if (identity.principal.groups.length > LIMITS.batchTokenGroups) {
+          throw validation(`a BatchIsAuthorizedWithToken request can contain at most ${LIMITS.batchTokenGroups} user groups, the token has ${identity.principal.groups.length}`);
+        }
+        const resources = shared.filter((e) => !isActionType(e.uid.type)).length;
+        if (resources > LIMITS.batchTokenResources) throw validation(`entities of a BatchIsAuthorizedWithToken request can contain at most ${LIMITS.batchTokenResources} resources, got ${resources}`);
+        const results = [];
+        let principal: CedarEntityUid | undefined;
+        for (const [i, item] of requests.entries()) {
+          const resource = entityId(item["resource"], `requests.${i + 1}.resource`, false) ?? unspecified("resource");
+          const req = tokenRequest(identity, actionId(item["action"], `requests.${i + 1}.action`), resource, context(item["context"]), shared);
+          principal = req.principal;
+          results.push({ request: item, ...(await evaluate(req.principal, req.action, resource, req.context as Record<string, CedarValue>, req.entities)) });
+        }
+        return { principal: { entityType: principal!.type, entityId: principal!.id }, results };
       }
     }
+  }
+
+  function identitySourceOutput(s: HeldIdentitySource) {
+    const issuer = s.issuer ?? awsIssuer(s.userPoolArn.split(":")[3]!, s.userPoolId);
+    return {
+      createdDate: s.createdDate,
+      identitySourceId: s.identitySourceId,
+      lastUpdatedDate: s.createdDate,
+      policyStoreId,
+      principalEntityType: s.principalEntityType,
+      details: { clientIds: s.clientIds, userPoolArn: s.userPoolArn, discoveryUrl: issuer, openIdIssuer: "COGNITO" },
+      configuration: {
+        cognitoUserPoolConfiguration: {
+          userPoolArn: s.userPoolArn,
+          clientIds: s.clientIds,
+          issuer,
+          ...(s.groupEntityType !== undefined ? { groupConfiguration: { groupEntityType: s.groupEntityType } } : {}),
+        },
+      },
+    };
+  }
+
+  function listIdentitySources(body: Record<string, unknown>) {
+    const max = body["maxResults"];
+    if (max !== undefined && (typeof max !== "number" || !Number.isInteger(max) || max < LIMITS.listMaxResultsMin)) {
+      throw validation(`1 validation error detected: Value at 'maxResults' failed to satisfy constraint: Member must have value greater than or equal to ${LIMITS.listMaxResultsMin}`);
+    }
+    shape(() => checkString(body["nextToken"], "nextToken", SHAPES.nextToken, false));
+    const filters = body["filters"];
+    if (filters !== undefined && (!Array.isArray(filters) || filters.length > LIMITS.identitySourceFilters)) {
+      throw validation(`1 validation error detected: Value at 'filters' failed to satisfy constraint: Member must have length less than or equal to ${LIMITS.identitySourceFilters}`);
+    }
+    const wanted = ((filters ?? []) as { principalEntityType?: unknown }[]).map((f) => f?.principalEntityType).filter((t) => t !== undefined);
+    const matching = identitySources.filter((s) => wanted.length === 0 || wanted.includes(s.principalEntityType));
+    let start = 0;
+    if (body["nextToken"] !== undefined) {
+      const decoded = /^emulator-(\d+)$/.exec(Buffer.from(body["nextToken"] as string, "base64url").toString("utf8"));
+      if (!decoded) throw validation("nextToken is not one this service issued");
+      start = Number(decoded[1]);
+    }
+    const size = (max as number | undefined) ?? DEFAULT_PAGE_SIZE;
+    const page = matching.slice(start, start + size);
+    const next = start + size < matching.length ? Buffer.from(`emulator-${start + size}`).toString("base64url") : undefined;
+    return {
+      identitySources: page.map((s) => {
+        const { details, ...rest } = identitySourceOutput(s);
+        // List items carry the same details, minus openIdIssuer: IdentitySourceItemDetails.
+        return { ...rest, details: { clientIds: details.clientIds, userPoolArn: details.userPoolArn, discoveryUrl: details.discoveryUrl } };
+      }),
+      ...(next !== undefined ? { nextToken: next } : {}),
+    };
   }
 
   function send(res: ServerResponse, status: number, body: unknown, errorType?: string): void {
@@ -278,8 +633,8 @@ export async function startVerifiedPermissionsEmulator(options: VerifiedPermissi
     res.writeHead(status, headers).end(JSON.stringify(body));
   }
 
-  function fail(res: ServerResponse, err: ServiceError): void {
-    send(res, err.status, { __type: `com.amazonaws.verifiedpermissions#${err.type}`, message: err.message, ...err.extra }, err.type);
+  function fail(res: ServerResponse, err: ServiceError, namespace = "com.amazonaws.verifiedpermissions"): void {
+    send(res, err.status, { __type: `${namespace}#${err.type}`, message: err.message, ...err.extra }, err.type);
   }
 
   async function onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -293,19 +648,24 @@ export async function startVerifiedPermissionsEmulator(options: VerifiedPermissi
     const target = String(req.headers["x-amz-target"] ?? "");
     const operation = target.startsWith("VerifiedPermissions.") ? target.slice("VerifiedPermissions.".length) : "";
     if (req.method !== "POST" || !OPERATIONS.has(operation)) {
-      return fail(res, new ServiceError("UnknownOperationException", 400, `unsupported operation ${JSON.stringify(target)}`));
+      // What AWS JSON services answer for a target they do not know: 400, in the service framework's namespace.
+      return fail(res, new ServiceError("UnknownOperationException", 400, `unknown (or not emulated) operation ${JSON.stringify(target)}`), "com.amazon.coral.service");
     }
     const op = operation as EmulatorOperation;
     calls[op]++;
-    callCount++;
-    const current = behavior;
-    if (current !== "ok" && --behaviorLeft <= 0) {
-      behavior = "ok";
-      behaviorLeft = Infinity;
+    const authorization = (AUTHORIZATION_OPERATIONS as readonly string[]).includes(op);
+    if (authorization) callCount++;
+    let current: EmulatorBehavior = "ok";
+    if (behavior !== "ok" && behaviorOps.has(op)) {
+      current = behavior;
+      if (--behaviorLeft <= 0) {
+        behavior = "ok";
+        behaviorLeft = Infinity;
+      }
     }
     if (current === "hang") return;
-    if (current === "error") return fail(res, new ServiceError("InternalServerException", 500, "emulated internal error"));
-    if (current === "throttle") return fail(res, new ServiceError("ThrottlingException", 429, "Rate exceeded"));
+    if (current === "error") return fail(res, new ServiceError("InternalServerException", ERROR_STATUS.InternalServerException, "emulated internal error"));
+    if (current === "throttle") return fail(res, new ServiceError("ThrottlingException", ERROR_STATUS.ThrottlingException, "Rate exceeded"));
     let body: Record<string, unknown>;
     try {
       const parsed: unknown = JSON.parse(Buffer.concat(chunks).toString("utf8") || "{}");
@@ -318,7 +678,7 @@ export async function startVerifiedPermissionsEmulator(options: VerifiedPermissi
       send(res, 200, await handle(op, body));
     } catch (err) {
       if (err instanceof ServiceError) return fail(res, err);
-      return fail(res, new ServiceError("InternalServerException", 500, (err as Error).message));
+      return fail(res, new ServiceError("InternalServerException", ERROR_STATUS.InternalServerException, (err as Error).message));
     }
   }
 
@@ -356,6 +716,7 @@ export async function startVerifiedPermissionsEmulator(options: VerifiedPermissi
     setBehavior(next, o = {}) {
       behavior = next;
       behaviorLeft = next === "ok" ? Infinity : (o.times ?? Infinity);
+      behaviorOps = new Set(o.operations ?? AUTHORIZATION_OPERATIONS);
     },
     close() {
       return new Promise<void>((resolve) => {
