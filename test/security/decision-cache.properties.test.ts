@@ -109,7 +109,7 @@ interface Req {
 const requestArb: fc.Arbitrary<Req> = fc.record(
   {
     principal: fc.nat({ max: 7 }),
-    action: fc.oneof(fc.constantFrom("Read", "Write"), fc.constant({ type: "Admin", id: "Read" })),
+    action: fc.oneof(fc.constantFrom("Read", "Write"), fc.constant({ type: "Admin::Action", id: "Read" })),
     resource: fc.record(
       {
         type: fc.constantFrom("Doc", "Folder"),
@@ -130,7 +130,7 @@ const clone = (r: Req): Req => structuredClone(r);
 /** A change in one place: where a policy can read it, and (most of the time) a real difference. */
 const mutationArb: fc.Arbitrary<Mutation> = fc.oneof(
   fc.nat({ max: 7 }).map((p) => ({ kind: "principal", apply: (r: Req) => ({ ...clone(r), principal: p }) })),
-  fc.constantFrom<Req["action"]>("Read", "Write", { type: "Admin", id: "Read" }).map((a) => ({ kind: "action", apply: (r: Req) => ({ ...clone(r), action: a }) })),
+  fc.constantFrom<Req["action"]>("Read", "Write", { type: "Admin::Action", id: "Read" }).map((a) => ({ kind: "action", apply: (r: Req) => ({ ...clone(r), action: a }) })),
   fc.constantFrom("Doc", "Folder", "Tag").map((t) => ({ kind: "resource type", apply: (r: Req) => { const c = clone(r); c.resource.type = t; return c; } })),
   fc.constantFrom("1", "2", "3").map((id) => ({ kind: "resource id", apply: (r: Req) => { const c = clone(r); c.resource.id = id; return c; } })),
   fc.tuple(key, value).map(([k, v]) => ({ kind: "resource attribute", apply: (r: Req) => { const c = clone(r); c.resource.attributes = { ...c.resource.attributes }; Object.defineProperty(c.resource.attributes, k, { value: v, enumerable: true, writable: true, configurable: true }); return c; } })),
