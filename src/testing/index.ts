@@ -9,3 +9,8 @@ export { startJwksServer } from "./jwks-server.js";
 export type { JwksServer, JwksServerBehavior } from "./jwks-server.js";
 export { startVerifiedPermissionsEmulator } from "./vp-emulator.js";
 export type { VerifiedPermissionsEmulator, VerifiedPermissionsEmulatorOptions, EmulatorBehavior, EmulatorOperation } from "./vp-emulator.js";
+export { startCognitoIdentityEmulator } from "./cognito-identity-emulator.js";
+export type { CognitoIdentityEmulator, CognitoIdentityEmulatorOptions, CognitoIdentityOperation, EmulatedIdentityPool, IssuedCredentials } from "./cognito-identity-emulator.js";
+export { startStsEmulator } from "./sts-emulator.js";
+export type { StsEmulator, StsEmulatorOptions } from "./sts-emulator.js";
+export type { AwsEmulatorBehavior } from "./aws-emulator-server.js";
