@@ -5,7 +5,7 @@
  *   npm run bench                 full run (about two to three minutes)
  *   npm run bench -- --quick      fewer, shorter rounds (a smoke run; noisier)
  *   npm run bench -- --no-write   print only
- *   npm run bench -- --skip=http,cedar,vp,coldstart
+ *   npm run bench -- --skip=http,cedar,vp,credentials,coldstart
  */
 import { cpus, totalmem } from "node:os";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
@@ -13,6 +13,7 @@ import { join, resolve } from "node:path";
 import { cedarCandidates, runVerifiedPermissions, verifiedPermissionsAvailable } from "./authz.js";
 import type { VerifiedPermissionsResult } from "./authz.js";
 import { runColdStart } from "./coldstart.js";
+import { credentialsBench } from "./credentials.js";
 import type { ColdStartResult } from "./coldstart.js";
 import { HTTP_PEERS, runHttp } from "./http.js";
 import type { HttpResult } from "./http.js";
@@ -73,6 +74,19 @@ async function main(): Promise<void> {
   if (!skip.has("vp") && verifiedPermissionsAvailable()) {
     log(`Verified Permissions: calls counted at the emulator`);
     vp = await runVerifiedPermissions(bench, quick ? 3 : 9);
+  }
+
+  // Tenant credentials: a cached lookup, and AWS calls over a credential's validity.
+  let creds: { nsPerOp: number[]; calls: { GetId: number; GetCredentialsForIdentity: number }; hour: { within: number; minutes: number; afterMargin: number } } | undefined;
+  if (!skip.has("credentials")) {
+    log(`tenant credentials: ${rounds} rounds, calls counted at the identity pool emulator`);
+    const cb = await credentialsBench();
+    try {
+      const samples = await interleave(cb.candidates, { rounds, targetMs: quick ? 10 : 30, maxOps: 1_000_000 });
+      creds = { nsPerOp: samples.get("credsCached")!.nsPerOp, calls: cb.calls(), hour: await cb.overTheHour() };
+    } finally {
+      await cb.close();
+    }
   }
 
   // 3. HTTP.
@@ -174,6 +188,29 @@ async function main(): Promise<void> {
       "",
     );
     targets.push({ target: "≤ 1 Verified Permissions call per 30 concurrent decisions of one principal, none on a cache hit", measured: "not measured yet", verdict: "TODO" });
+  }
+
+  if (creds) {
+    const ns = median(creds.nsPerOp);
+    out.push(`### Tenant credentials`, "");
+    out.push(
+      table(
+        ["what", "value"],
+        [
+          ["`forPrincipal`, credentials cached (µs/op, median of rounds)", `${fmtUs(ns)} µs (${pct(relativeMad(creds.nsPerOp))})`],
+          ["identity pool calls after every timed round (one user, one tenant)", `${creds.calls.GetId} GetId, ${creds.calls.GetCredentialsForIdentity} GetCredentialsForIdentity`],
+          [`GetCredentialsForIdentity calls, one lookup a minute for ${creds.hour.minutes} minutes of a one-hour credential`, String(creds.hour.within)],
+          ["the lookup at minute 56 (inside the 5-minute margin)", `${creds.hour.afterMargin} call (refreshed)`],
+        ],
+      ),
+      "",
+    );
+    targets.push({ target: "cached `forPrincipal` < 2 µs", measured: `${fmtUs(ns)} µs`, verdict: ns < 2000 ? "PASS" : "MISS" });
+    targets.push({
+      target: "no repeated credentials lookup within validity (refresh only inside the margin)",
+      measured: `${creds.calls.GetCredentialsForIdentity} call for all rounds; ${creds.hour.within} over ${creds.hour.minutes} minutes; ${creds.hour.afterMargin} at minute 56`,
+      verdict: creds.calls.GetCredentialsForIdentity === 1 && creds.hour.within === 1 && creds.hour.afterMargin === 1 ? "PASS" : "MISS",
+    });
   }
 
   if (http) {

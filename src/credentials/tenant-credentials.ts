@@ -246,6 +246,10 @@ interface Entry {
  * policy STS would refuse (403 `access_denied`). AWS failing, throttling past the retries or
  * hanging past `timeoutMs`: 503 `credentials_unavailable`. Nothing is cached from a failure.
  *
+ * The functions you give (`roleForTenant`, `assumeRole.roleArn`, `tags`, `sessionPolicy`) must
+ * depend on the principal only: they run once per principal object (principals are frozen, and
+ * `resolveTenant` serves one per token), so a cache hit costs two lookups.
+ *
  * Importing this module loads no AWS SDK; the first call (or `ready()`) does.
  */
 export function createTenantCredentials(options: TenantCredentialsOptions): TenantCredentialsSource {
@@ -275,6 +279,9 @@ export function createTenantCredentials(options: TenantCredentialsOptions): Tena
   // Identity ids never change for a user of a pool: one GetId per user, not per credentials refresh.
   const identityIds = options.cache === false ? undefined : new BoundedCache<string>(maxEntries);
   const inflight = new Map<string, Promise<TenantCredentials>>();
+  // A principal is frozen and resolveTenant serves the same object for the same token, so its checks
+  // and cache key are computed once: a cache hit is then one WeakMap and one Map lookup.
+  const keys = new WeakMap<TenantPrincipal, string>();
   let generation = 0;
 
   const roleMap = typeof options.roleForTenant === "object" ? new Map(Object.entries(options.roleForTenant)) : undefined;
@@ -462,12 +469,20 @@ export function createTenantCredentials(options: TenantCredentialsOptions): Tena
   }
 
   function forPrincipal(principal: TenantPrincipal, callOptions: ForPrincipalOptions = {}): Promise<TenantCredentials> {
+    if (cache && callOptions.token === undefined) {
+      const known = keys.get(principal);
+      if (known !== undefined) {
+        const hit = cache.get(known);
+        if (hit && hit.freshUntilMs > Date.now()) return Promise.resolve(hit.credentials);
+      }
+    }
     let plan: { key: string; run: (deadline: number) => Promise<TenantCredentials> };
     try {
       plan = pool ? planIdentityPool(principal, callOptions.token) : planAssumeRole(principal);
     } catch (err) {
       return Promise.reject(err);
     }
+    if (callOptions.token === undefined) keys.set(principal, plan.key);
     const now = Date.now();
     if (cache) {
       const hit = cache.get(plan.key);
