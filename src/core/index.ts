@@ -13,6 +13,7 @@ export * from "./errors.js";
 export * from "./extract-token.js";
 export * from "./guards.js";
 export * from "./jwks.js";
+export * from "./options.js";
 export * from "./principal-token.js";
 export * from "./principal.js";
 export * from "./tenancy.js";
