@@ -506,7 +506,11 @@ export function createTenantCredentials(options: TenantCredentialsOptions): Tena
         },
         (err: unknown) => {
           clearTimeout(timer);
-          reject(isTenantAuthError(err) ? err : unavailable(`AWS refused: ${(err as { name?: string }).name ?? "error"}`, err));
+          if (isTenantAuthError(err)) return reject(err);
+          // STS compresses the session policy and tags into a packed form whose limit cannot be
+          // computed here; going over it depends on the principal alone, like the limits checked first.
+          if ((err as { name?: unknown } | null)?.name === "PackedPolicyTooLargeException") return reject(denied("No credentials can be issued for this request", err));
+          reject(unavailable(`AWS refused: ${(err as { name?: string }).name ?? "error"}`, err));
         },
       );
     }).finally(() => {

@@ -166,6 +166,21 @@ describe("assume-role mode", () => {
     expect(short.cacheSize).toBe(0);
   });
 
+  it("STS's PackedPolicyTooLarge (a limit only STS can compute) is 403, not retried, nothing cached", async () => {
+    let sends = 0;
+    const client = {
+      async send(): Promise<unknown> {
+        sends++;
+        throw Object.assign(new Error("Packed size of session policies and tags is too large"), { name: "PackedPolicyTooLargeException", $metadata: { httpStatusCode: 400 } });
+      },
+    };
+    const creds = createTenantCredentials({ assumeRole: { roleArn: ABAC_ROLE, client } });
+    const r = await refusal(creds.forPrincipal((await s.users.alice()).principal));
+    expect(r).toMatchObject({ code: "access_denied", status: 403 });
+    expect(sends).toBe(1);
+    expect(creds.cacheSize).toBe(0);
+  });
+
   it("the emulator refuses a role that does not exist with AccessDenied", async () => {
     const creds = credentials({ roleArn: "arn:aws:iam::111122223333:role/nobody" });
     const r = await refusal(creds.forPrincipal((await s.users.alice()).principal));
