@@ -406,10 +406,14 @@ export function createTenantCredentials(options: TenantCredentialsOptions): Tena
           identityId = out.IdentityId;
         }
         const id = identityId;
-        const out = (await call(async () => new m.GetCredentialsForIdentityCommand({ IdentityId: id, Logins: logins, CustomRoleArn: roleArn }), deadline)) as {
-          IdentityId?: unknown;
-          Credentials?: unknown;
-        };
+        let out: { IdentityId?: unknown; Credentials?: unknown };
+        try {
+          out = (await call(async () => new m.GetCredentialsForIdentityCommand({ IdentityId: id, Logins: logins, CustomRoleArn: roleArn }), deadline)) as typeof out;
+        } catch (err) {
+          // A remembered identity the pool no longer knows (deleted, merged) must not fail every refresh.
+          identityIds?.delete(idKey);
+          throw err;
+        }
         if (out?.IdentityId !== undefined && out.IdentityId !== id) throw unavailable("GetCredentialsForIdentity answered for another identity");
         const creds = credentialsFrom(out?.Credentials, roleArn, id, "SecretKey");
         identityIds?.set(idKey, id);

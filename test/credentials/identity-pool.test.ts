@@ -133,6 +133,21 @@ describe("identity pool mode", () => {
     expect(s.identity.calls).toEqual({ GetId: 1, GetCredentialsForIdentity: 2 });
   });
 
+  it("a refresh that fails forgets the identity id: the next one asks GetId again", async () => {
+    vi.useFakeTimers({ toFake: ["Date"] });
+    const t0 = new Date("2026-06-01T12:00:00Z");
+    vi.setSystemTime(t0);
+    const creds = credentials();
+    const { principal } = await s.users.alice();
+    await creds.forPrincipal(principal);
+    vi.setSystemTime(t0.getTime() + 3600_000 - 60_000); // inside the margin
+    s.identity.setBehavior("error", { times: 1 });
+    expect(await refusal(creds.forPrincipal(principal))).toEqual({ code: "credentials_unavailable", status: 503 });
+    expect(s.identity.calls).toEqual({ GetId: 1, GetCredentialsForIdentity: 2 });
+    expect((await creds.forPrincipal(principal)).roleArn).toBe(ROLE.acme);
+    expect(s.identity.calls).toEqual({ GetId: 2, GetCredentialsForIdentity: 3 });
+  });
+
   it("service error: 503 credentials_unavailable with Retry-After, nothing cached, then recovers", async () => {
     const creds = credentials();
     const { principal } = await s.users.alice();
