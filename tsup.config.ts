@@ -13,6 +13,7 @@ const entries: Record<string, string> = {
   lambda: "src/adapters/lambda.ts",
   "verified-permissions": "src/authorizers/verified-permissions.ts",
   cedar: "src/authorizers/cedar.ts",
+  credentials: "src/credentials/index.ts",
 };
 const present = Object.fromEntries(Object.entries(entries).filter(([, file]) => existsSync(file)));
 // Every output sits directly in dist/, so "./core.js" below is right from each of them.

@@ -12,6 +12,7 @@ export default defineConfig({
       { find: /^cognito-tenancy\/testing$/, replacement: src("testing/index.ts") },
       { find: /^cognito-tenancy\/(express|fastify|lambda)$/, replacement: src("adapters/$1.ts") },
       { find: /^cognito-tenancy\/(cedar|verified-permissions)$/, replacement: src("authorizers/$1.ts") },
+      { find: /^cognito-tenancy\/credentials$/, replacement: src("credentials/index.ts") },
     ],
   },
   test: {

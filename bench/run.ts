@@ -5,7 +5,7 @@
  *   npm run bench                 full run (about two to three minutes)
  *   npm run bench -- --quick      fewer, shorter rounds (a smoke run; noisier)
  *   npm run bench -- --no-write   print only
- *   npm run bench -- --skip=http,cedar,vp,cost,coldstart
+ *   npm run bench -- --skip=http,cedar,vp,cost,credentials,coldstart
  */
 import { cpus, totalmem } from "node:os";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
@@ -15,6 +15,7 @@ import type { VerifiedPermissionsResult } from "./authz.js";
 import { runColdStart } from "./coldstart.js";
 import { costTable, runCost } from "./cost.js";
 import type { CostResult } from "./cost.js";
+import { credentialsBench } from "./credentials.js";
 import type { ColdStartResult } from "./coldstart.js";
 import { HTTP_PEERS, runHttp } from "./http.js";
 import type { HttpResult } from "./http.js";
@@ -81,6 +82,19 @@ async function main(): Promise<void> {
   if (!skip.has("cost") && verifiedPermissionsAvailable()) {
     log(`Verified Permissions cost: a workload through the SDK client and the emulator, calls counted`);
     cost = await runCost({ hours: quick ? 2 : 3, requestsPerHour: quick ? 150 : 500, log });
+  }
+
+  // Tenant credentials: a cached lookup, and AWS calls over a credential's validity.
+  let creds: { nsPerOp: number[]; calls: { GetId: number; GetCredentialsForIdentity: number }; hour: { within: number; minutes: number; afterMargin: number } } | undefined;
+  if (!skip.has("credentials")) {
+    log(`tenant credentials: ${rounds} rounds, calls counted at the identity pool emulator`);
+    const cb = await credentialsBench();
+    try {
+      const samples = await interleave(cb.candidates, { rounds, targetMs: quick ? 10 : 30, maxOps: 1_000_000 });
+      creds = { nsPerOp: samples.get("credsCached")!.nsPerOp, calls: cb.calls(), hour: await cb.overTheHour() };
+    } finally {
+      await cb.close();
+    }
   }
 
   // 3. HTTP.
@@ -220,6 +234,29 @@ async function main(): Promise<void> {
       target: "with a schema, the cache hit ratio across hourly token refreshes within 5 points of tokens that never refresh",
       measured: `${gap.toFixed(1)} points apart at most`,
       verdict: gap <= 5 ? "PASS" : "MISS",
+    });
+  }
+
+  if (creds) {
+    const ns = median(creds.nsPerOp);
+    out.push(`### Tenant credentials`, "");
+    out.push(
+      table(
+        ["what", "value"],
+        [
+          ["`forPrincipal`, credentials cached (µs/op, median of rounds)", `${fmtUs(ns)} µs (${pct(relativeMad(creds.nsPerOp))})`],
+          ["identity pool calls after every timed round (one user, one tenant)", `${creds.calls.GetId} GetId, ${creds.calls.GetCredentialsForIdentity} GetCredentialsForIdentity`],
+          [`GetCredentialsForIdentity calls, one lookup a minute for ${creds.hour.minutes} minutes of a one-hour credential`, String(creds.hour.within)],
+          ["the lookup at minute 56 (inside the 5-minute margin)", `${creds.hour.afterMargin} call (refreshed)`],
+        ],
+      ),
+      "",
+    );
+    targets.push({ target: "cached `forPrincipal` < 2 µs", measured: `${fmtUs(ns)} µs`, verdict: ns < 2000 ? "PASS" : "MISS" });
+    targets.push({
+      target: "no repeated credentials lookup within validity (refresh only inside the margin)",
+      measured: `${creds.calls.GetCredentialsForIdentity} call for all rounds; ${creds.hour.within} over ${creds.hour.minutes} minutes; ${creds.hour.afterMargin} at minute 56`,
+      verdict: creds.calls.GetCredentialsForIdentity === 1 && creds.hour.within === 1 && creds.hour.afterMargin === 1 ? "PASS" : "MISS",
     });
   }
 

@@ -10,6 +10,7 @@
 import express from "express";
 import type { Express } from "express";
 import type { Authorizer, Decision, ResourceRef, TenantAuth } from "cognito-tenancy";
+import type { TenantCredentials, TenantCredentialsSource } from "cognito-tenancy/credentials";
 import { authorize, tenantAuth, tenantAuthErrorHandler } from "cognito-tenancy/express";
 import { BUCKET } from "../fixtures/scenario.js";
 
@@ -30,7 +31,13 @@ export function objectResource(bucket: string, key: string): ResourceRef {
   };
 }
 
-export function createDemoApi(auth: TenantAuth, authorizer: Authorizer): Express {
+/** The AWS credentials the handler gets for each request it serves, and who wants to see them. */
+export interface DemoApiCredentials {
+  readonly source: TenantCredentialsSource;
+  onCredentials(credentials: TenantCredentials): void;
+}
+
+export function createDemoApi(auth: TenantAuth, authorizer: Authorizer, credentials?: DemoApiCredentials): Express {
   const app = express();
   app.disable("x-powered-by");
 
@@ -42,14 +49,19 @@ export function createDemoApi(auth: TenantAuth, authorizer: Authorizer): Express
       action: "ReadObject",
       resource: (req) => objectResource(String(req.params.bucket), String(req.params.key)),
     }),
-    (req, res) => {
+    async (req, res) => {
       const principal = req.tenant!;
+      // The AWS credentials this request would read S3 with: the role of the tenant it acts for,
+      // whatever cognito:preferred_role says. (A refusal here is a TenantAuthError, answered below.)
+      const aws = credentials ? await credentials.source.forPrincipal(principal) : undefined;
+      if (aws) credentials!.onCredentials(aws);
       res.json({
         bucket: req.params.bucket,
         key: req.params.key,
         user: principal.username,
         tenant: principal.tenantId,
         role: principal.preferredRole?.name,
+        ...(aws ? { credentialsRole: aws.roleArn.slice(aws.roleArn.lastIndexOf("/") + 1) } : {}),
       });
     },
   );

@@ -9,12 +9,14 @@ import { once } from "node:events";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Authorizer, Decision } from "cognito-tenancy";
+import type { TenantCredentials } from "cognito-tenancy/credentials";
 import { createTenantAuth } from "cognito-tenancy";
 import { createCedarAuthorizer } from "cognito-tenancy/cedar";
 import { createTestIssuer, startVerifiedPermissionsEmulator } from "cognito-tenancy/testing";
 import { createVerifiedPermissionsAuthorizer } from "cognito-tenancy/verified-permissions";
-import { ROLE_TENANTS } from "../fixtures/scenario.js";
+import { BUCKET, ROLE_TENANTS } from "../fixtures/scenario.js";
 import { createDemoApi, observed } from "./api.js";
+import { IDENTITY_POOL_ID, ROLE_POLICY, bucketsReadableBy, startCredentials } from "./credentials.js";
 import type { Case, UserName } from "./cases.js";
 import { CASES, USERS, describeUser, mint } from "./cases.js";
 import type { Cell } from "./table.js";
@@ -49,6 +51,11 @@ export async function runDemo(options: DemoOptions = {}): Promise<boolean> {
     const engine = await startEngine(options.engine ?? "cedar");
     cleanups.push(engine.close);
 
+    // AWS credentials per request: an identity pool (emulator) asked for the role of the tenant the
+    // request acts for. Started before any token is resolved, so principals keep their ID token.
+    const credentials = await startCredentials(jwks.userPool, issuer.clientId);
+    cleanups.push(credentials.close);
+
     // The core: keys fetched over HTTP from the JWKS server (plain http: is allowed on loopback),
     // tenants from `tenant:<id>` groups; a caller in several tenants who sends no x-tenant-id acts
     // for the tenant whose group's role Cognito chose as cognito:preferred_role.
@@ -64,7 +71,18 @@ export async function runDemo(options: DemoOptions = {}): Promise<boolean> {
       seen = { decision, tenantId };
       decisions++;
     });
-    const server = createServer(createDemoApi(auth, authorizer));
+    // Requests are sent one at a time, so the last credentials seen are the current request's.
+    let issued: TenantCredentials | undefined;
+    let served = 0;
+    const server = createServer(
+      createDemoApi(auth, authorizer, {
+        source: credentials.source,
+        onCredentials: (c) => {
+          issued = c;
+          served++;
+        },
+      }),
+    );
     const api = await listen(server);
     cleanups.push(() => closeServer(server));
 
@@ -74,6 +92,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<boolean> {
       ["api", `${api}  GET /buckets/:bucket/objects/:key  (Express: tenantAuth, authorize ReadObject)`],
       ["policies", `${POLICY_FILE} (namespace TenancyDemo)`],
       ["engine", engine.description],
+      ["aws", `identity pool ${IDENTITY_POOL_ID} (emulator at ${credentials.emulator.endpoint}, Token role mapping) via createTenantCredentials`],
     ];
     for (const [k, v] of info) out.write(`  ${style.dim(k.padEnd(8))}  ${v}\n`);
     out.write("\n");
@@ -85,6 +104,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<boolean> {
     out.write(renderTable(["user", "cognito:groups", "cognito:preferred_role"], users, style) + "\n\n");
 
     const rows: (string | Cell)[][] = [];
+    const awsRows: (string | Cell)[][] = [];
     let failures = 0;
     for (const c of cases) {
       const token = await mint(issuer, c);
@@ -92,6 +112,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<boolean> {
       if (token !== undefined) headers["authorization"] = `Bearer ${token}`;
       if (c.tenantHeader !== undefined) headers["x-tenant-id"] = c.tenantHeader;
       seen = undefined;
+      issued = undefined;
       const res = await fetch(`${api}/buckets/${c.object.replace("/", "/objects/")}`, { headers, signal: AbortSignal.timeout(10_000) });
       const body = (await res.json().catch(() => ({}))) as { tenant?: string; error?: string };
       const outcome = describe(res.status, body, seen);
@@ -109,6 +130,27 @@ export async function runDemo(options: DemoOptions = {}): Promise<boolean> {
         outcome.reason,
         ok ? { text: "ok", paint: style.green } : { text: `MISMATCH: expected ${c.expect.status} ${c.expect.reason}`, paint: style.red },
       ]);
+      // Assigned by the handler's callback, which TypeScript's narrowing does not see.
+      const got = issued as TenantCredentials | undefined;
+      if (got !== undefined) {
+        // What the identity pool issued these credentials for, and what that role's policy lets it read.
+        const role = credentials.emulator.issued(got.accessKeyId)?.roleArn ?? "?";
+        const readable = bucketsReadableBy(role);
+        const own = BUCKET[outcome.tenant as keyof typeof BUCKET];
+        const scoped = role === got.roleArn && readable.length === 1 && readable[0] === own;
+        if (!scoped) failures++;
+        const preferred = c.user === undefined ? undefined : describeUser(c.user).preferredRole;
+        awsRows.push([
+          c.what,
+          c.user ?? "-",
+          c.tenantHeader ?? "-",
+          outcome.tenant,
+          roleName(preferred),
+          roleName(role),
+          readable.join(", ") || "-",
+          scoped ? { text: "ok", paint: style.green } : { text: `MISMATCH: expected a role reading only ${own ?? "?"}`, paint: style.red },
+        ]);
+      }
     }
     out.write(renderTable(["case", "user", "x-tenant-id", "object", "status", "tenant", "decision", "reason", "check"], rows, style) + "\n\n");
 
@@ -116,7 +158,17 @@ export async function runDemo(options: DemoOptions = {}): Promise<boolean> {
       failures === 0
         ? style.green(`all ${cases.length} requests as expected`)
         : style.red(`${failures} of ${cases.length} requests NOT as expected`);
-    out.write(`${verdict}; ${decisions} policy decisions by ${engine.summary(decisions)}\n`);
+    out.write(`${verdict}; ${decisions} policy decisions by ${engine.summary(decisions)}\n\n`);
+
+    // The second part: the AWS credentials each served request got, and the bucket they can read.
+    const roles = Object.keys(ROLE_POLICY).map((arn) => [roleName(arn), bucketsReadableBy(arn).join(", ")]);
+    out.write(renderTable(["IAM role", "s3:GetObject on (its policy document)"], roles, style) + "\n\n");
+    out.write(renderTable(["served request", "user", "x-tenant-id", "tenant", "preferred role", "credentials role", "can read", "check"], awsRows, style) + "\n\n");
+    const calls = credentials.emulator.calls;
+    out.write(
+      `${served} requests served, each with credentials for its tenant's role; identity pool (emulator): ` +
+        `${calls.GetId} GetId, ${calls.GetCredentialsForIdentity} GetCredentialsForIdentity, ${served - calls.GetCredentialsForIdentity} from the credentials cache\n`,
+    );
     return failures === 0;
   } finally {
     // Last started, first closed. A server that fails to close is an error, not a shrug.
@@ -124,6 +176,11 @@ export async function runDemo(options: DemoOptions = {}): Promise<boolean> {
     for (const close of cleanups.reverse()) await close().catch((err: unknown) => errors.push(err));
     if (errors.length > 0) throw new AggregateError(errors, "demo: could not close every server");
   }
+}
+
+/** `tenants/acme-assets-reader` from its ARN; `-` for none. */
+function roleName(arn: string | undefined): string {
+  return arn === undefined ? "-" : arn.replace(/^arn:aws:iam::\d+:role\//, "");
 }
 
 interface Seen {

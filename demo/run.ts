@@ -3,9 +3,11 @@
 //   npm run demo                              # policies evaluated by local Cedar (cedar-wasm)
 //   npm run demo -- --verified-permissions    # the real AWS SDK client against the local emulator
 //
-// Starts a test issuer serving its JWKS over HTTP, the Express API of demo/api.ts and the policy
-// engine; sends the requests of demo/cases.ts; prints a table; exits 0 when every request had its
-// expected outcome, 1 otherwise (the demo is also an end-to-end test); closes every server.
+// Starts a test issuer serving its JWKS over HTTP, the Express API of demo/api.ts, the policy
+// engine and an identity pool (emulator) for each served request's AWS credentials
+// (demo/credentials.ts); sends the requests of demo/cases.ts; prints the tables; exits 0 when every
+// request had its expected outcome and its tenant's role, 1 otherwise (the demo is also an
+// end-to-end test); closes every server.
 import { runDemo } from "./demo.js";
 
 const args = process.argv.slice(2);

@@ -20,7 +20,8 @@ export type TenantAuthErrorCode =
   | "access_denied"
   | "insufficient_scope"
   | "jwks_unavailable"
-  | "authorizer_unavailable";
+  | "authorizer_unavailable"
+  | "credentials_unavailable";
 
 /** HTTP status for each code: the table of DESIGN.md, in code. */
 export const ERROR_STATUS: Readonly<Record<TenantAuthErrorCode, number>> = Object.freeze({
@@ -36,6 +37,7 @@ export const ERROR_STATUS: Readonly<Record<TenantAuthErrorCode, number>> = Objec
   insufficient_scope: 403,
   jwks_unavailable: 503,
   authorizer_unavailable: 503,
+  credentials_unavailable: 503,
 });
 
 /** The RFC 6750 §3.1 error code a challenge carries for each of our codes. */

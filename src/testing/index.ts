@@ -16,3 +16,8 @@ export type {
   EmulatorAuthorizationOperation,
   EmulatorIdentitySource,
 } from "./vp-emulator.js";
+export { startCognitoIdentityEmulator } from "./cognito-identity-emulator.js";
+export type { CognitoIdentityEmulator, CognitoIdentityEmulatorOptions, CognitoIdentityOperation, EmulatedIdentityPool, IssuedCredentials } from "./cognito-identity-emulator.js";
+export { startStsEmulator } from "./sts-emulator.js";
+export type { StsEmulator, StsEmulatorOptions } from "./sts-emulator.js";
+export type { AwsEmulatorBehavior } from "./aws-emulator-server.js";

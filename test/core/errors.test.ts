@@ -16,6 +16,7 @@ const TABLE: [TenantAuthErrorCode, number, string | null][] = [
   ["jwks_unavailable", 503, null],
   ["authorizer_unavailable", 503, null],
   ["tenant_unavailable", 503, null],
+  ["credentials_unavailable", 503, null],
 ];
 
 describe("TenantAuthError", () => {

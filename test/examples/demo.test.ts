@@ -22,6 +22,40 @@ function tableRows(stdout: string): string[][] {
   return rows;
 }
 
+/** The rows of the credentials table (requests served with AWS credentials). */
+function credentialRows(stdout: string): string[][] {
+  const lines = stdout.split("\n");
+  const header = lines.findIndex((l) => l.startsWith("served request "));
+  expect(header, "the credentials table is printed").toBeGreaterThan(0);
+  const rows: string[][] = [];
+  for (const line of lines.slice(header + 2)) {
+    if (line.trim() === "") break;
+    rows.push(line.split(/ {2,}/));
+  }
+  return rows;
+}
+
+/** Every served request carries its tenant's role, whose policy reads only the tenant's bucket. */
+function checkCredentials(stdout: string): void {
+  const served = CASES.filter((c) => c.expect.status === 200);
+  const rows = credentialRows(stdout);
+  expect(rows).toHaveLength(served.length);
+  rows.forEach((row, i) => {
+    const c = served[i]!;
+    // served request, user, x-tenant-id, tenant, preferred role, credentials role, can read, check
+    expect(row[0]).toBe(c.what);
+    const tenant = row[3]!;
+    expect(row[5]).toBe(`tenants/${tenant}-assets-reader`);
+    expect(row[6]).toBe(`${tenant}-assets`);
+    expect(c.object.startsWith(`${tenant}-assets/`)).toBe(true);
+    expect(row[7]).toBe("ok");
+  });
+  // dave acting for acme: acme's role, although his preferred role is globex's.
+  const dave = rows.find((r) => r[1] === "dave" && r[2] === "acme");
+  expect(dave?.slice(3, 7)).toEqual(["acme", "tenants/globex-assets-reader", "tenants/acme-assets-reader", "acme-assets"]);
+  expect(stdout).toContain(`${served.length} requests served, each with credentials for its tenant's role; identity pool (emulator): 4 GetId, 5 GetCredentialsForIdentity, 1 from the credentials cache`);
+}
+
 function checkTable(stdout: string): void {
   const rows = tableRows(stdout);
   expect(rows).toHaveLength(CASES.length);
@@ -54,6 +88,10 @@ describe("npm run demo", () => {
     const shown = /```text\n(case [\s\S]*?)\n```/.exec(readme)?.[1];
     expect(shown, "README.md shows the demo's table").toBeDefined();
     expect(run.stdout).toContain(shown);
+    checkCredentials(run.stdout);
+    const shownCredentials = /```text\n(IAM role [\s\S]*?)\n```/.exec(readme)?.[1];
+    expect(shownCredentials, "README.md shows the demo's credentials tables").toBeDefined();
+    expect(run.stdout).toContain(shownCredentials);
     const decided = CASES.filter((c) => !/^(token|tenant)_/.test(c.expect.reason)).length;
     expect(run.stdout).toContain(`; ${decided} policy decisions by local Cedar, in process`);
   }, SPAWN_TIMEOUT);
@@ -63,6 +101,7 @@ describe("npm run demo", () => {
     expect(run.stderr).not.toMatch(/error/i);
     expect(run.code, run.stdout + run.stderr).toBe(0);
     checkTable(run.stdout);
+    checkCredentials(run.stdout);
     expect(run.stdout).toMatch(/engine\s+Amazon Verified Permissions API: @aws-sdk\/client-verifiedpermissions -> emulator at http:\/\/127\.0\.0\.1:\d+/);
     // Every request that reached the policy engine went through the SDK to the emulator, or was
     // answered by the authorizer's decision cache (dave reads globex's plans twice, as globex).

@@ -17,7 +17,8 @@ const SUBPATHS: Record<string, string[]> = {
   "cognito-tenancy/lambda": ["withTenant", "createAuthorizerHandler", "principalFromApiGatewayClaims", "tenantAuthMiddleware"],
   "cognito-tenancy/verified-permissions": ["createVerifiedPermissionsAuthorizer"],
   "cognito-tenancy/cedar": ["createCedarAuthorizer"],
-  "cognito-tenancy/testing": ["createTestIssuer", "startVerifiedPermissionsEmulator"],
+  "cognito-tenancy/credentials": ["createTenantCredentials", "explainIdentityPoolRole", "roleTenantsFrom"],
+  "cognito-tenancy/testing": ["createTestIssuer", "startVerifiedPermissionsEmulator", "startCognitoIdentityEmulator", "startStsEmulator"],
 };
 
 const run = (cmd: string, args: string[], cwd = root) => execFileSync(cmd, args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
