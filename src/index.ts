@@ -30,7 +30,7 @@ export type {
   TenantResolver,
 } from "./core/tenancy.js";
 export { principalFromClaims, buildPrincipal } from "./core/principal.js";
-export type { TenantPrincipal, PrincipalFromClaimsOptions } from "./core/principal.js";
+export type { TenantPrincipal, TenantPrincipalWithTenant, PrincipalFromClaimsOptions } from "./core/principal.js";
 export type { Authorizer, AuthorizationRequest, Decision, ActionRef, ResourceRef } from "./core/authorizer.js";
 export { assertGroups, assertTenantRoles, assertScopes, assertTokenAge, authorizeOrThrow } from "./core/guards.js";
 export type { GroupRequirement, DecisionListener } from "./core/guards.js";

@@ -18,6 +18,13 @@ export interface TenantPrincipal extends NormalizedClaims {
   readonly tenants: readonly TenantMembership[];
 }
 
+/**
+ * A principal from a resolver that requires a tenant (the default): `tenantId` is always set, so
+ * code written against it needs no `!`. `createTenantAuth` returns resolvers typed with it unless
+ * `requireTenant` may be `false`.
+ */
+export type TenantPrincipalWithTenant = TenantPrincipal & { readonly tenantId: string };
+
 const EMPTY: readonly never[] = Object.freeze([]);
 
 /** Assemble the frozen principal. Field order is fixed so every principal shares one shape. */

@@ -8,7 +8,7 @@ import type { NormalizedClaims } from "./claims.js";
 import { normalizeClaims } from "./claims.js";
 import { extractToken, likelyToken } from "./extract-token.js";
 import type { JwksOptions } from "./jwks.js";
-import type { TenantPrincipal } from "./principal.js";
+import type { TenantPrincipal, TenantPrincipalWithTenant } from "./principal.js";
 import { buildPrincipal } from "./principal.js";
 import { rememberToken, tokenMemory } from "./principal-token.js";
 import type { TelemetrySpan } from "./telemetry.js";
@@ -112,13 +112,16 @@ export interface ResolveTenantOptions {
   tenantHint?: string | null | undefined;
 }
 
-/** What {@link createTenantAuth} returns. */
-export interface TenantAuth {
+/**
+ * What {@link createTenantAuth} returns. `P` is the principal it resolves: with a tenant required
+ * (the default) {@link TenantPrincipalWithTenant}, whose `tenantId` is a `string`.
+ */
+export interface TenantAuth<P extends TenantPrincipal = TenantPrincipal> {
   /**
    * Verify a token (raw JWT or `Authorization` header value) and resolve the tenant it acts for.
    * Rejects with a {@link TenantAuthError} for every bad input; never resolves for one.
    */
-  resolveTenant(tokenOrHeader: string | readonly string[] | null | undefined, options?: ResolveTenantOptions): Promise<TenantPrincipal>;
+  resolveTenant(tokenOrHeader: string | readonly string[] | null | undefined, options?: ResolveTenantOptions): Promise<P>;
   /** Fetch the keys of every pool now (e.g. at cold start), so the first request does not wait. */
   hydrate(): Promise<void>;
   /** Forget every cached principal. */
@@ -170,6 +173,8 @@ function isTokenOrBearer(value: string, token: string): boolean {
  * principal.tenantId; // "acme"
  * ```
  */
+export function createTenantAuth(options: TenantAuthOptions & { requireTenant?: true }): TenantAuth<TenantPrincipalWithTenant>;
+export function createTenantAuth(options: TenantAuthOptions): TenantAuth;
 export function createTenantAuth(options: TenantAuthOptions): TenantAuth {
   validateOptions(options, TENANT_AUTH_SCHEMA, { where: WHERE });
   if (options.isRevoked === undefined) {

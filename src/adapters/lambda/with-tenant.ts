@@ -11,8 +11,11 @@ import { checkEventAuthOptions, resolveHttpEvent } from "./resolve.js";
 /** Options of {@link withTenant}: the tenant hint sources, and guards to run before the handler. */
 export type WithTenantOptions<E = LambdaHttpEvent> = EventAuthOptions<E>;
 
-/** A Lambda HTTP handler that also receives the resolved principal. */
-export type TenantHandler<E, R> = (event: E, context: Context, principal: TenantPrincipal) => Promise<R> | R;
+/**
+ * A Lambda HTTP handler that also receives the resolved principal (typed as the `auth` resolves
+ * it: with a tenant required, `principal.tenantId` is a `string`).
+ */
+export type TenantHandler<E, R, P extends TenantPrincipal = TenantPrincipal> = (event: E, context: Context, principal: P) => Promise<R> | R;
 
 /**
  * Wrap a Lambda HTTP handler so it runs only for an authenticated caller acting for a tenant.
@@ -32,18 +35,18 @@ export type TenantHandler<E, R> = (event: E, context: Context, principal: Tenant
  * }));
  * ```
  */
-export function withTenant<E extends LambdaHttpEvent, R = LambdaHttpResult<E>>(
-  auth: TenantAuth,
-  handler: TenantHandler<E, R>,
+export function withTenant<E extends LambdaHttpEvent, R = LambdaHttpResult<E>, P extends TenantPrincipal = TenantPrincipal>(
+  auth: TenantAuth<P>,
+  handler: TenantHandler<E, R, P>,
   options: WithTenantOptions<E> = {},
 ): (event: E, context: Context) => Promise<R | LambdaHttpResult<E>> {
   if (typeof auth?.resolveTenant !== "function") throw new TypeError("withTenant: the first argument must come from createTenantAuth()");
   if (typeof handler !== "function") throw new TypeError("withTenant: handler must be a function");
   checkEventAuthOptions(options as EventAuthOptions<unknown>, "withTenant");
   return async function tenantHandler(event: E, context: Context): Promise<R | LambdaHttpResult<E>> {
-    let principal: TenantPrincipal;
+    let principal: P;
     try {
-      principal = await resolveHttpEvent(auth, event, options);
+      principal = (await resolveHttpEvent(auth, event, options)) as P;
     } catch (err) {
       reportError(options.onError, err, event);
       if (isTenantAuthError(err)) return errorResponse(event, err);
