@@ -322,6 +322,14 @@ export interface AuthorizeOptions {
   onDecision?: (decision: Decision, req: Request) => void;
 }
 
+const AUTHORIZE_OPTIONS: OptionsSchema = {
+  action: { type: "any", required: true },
+  resource: { type: "any", required: true },
+  context: { type: "any" },
+  entities: { type: "any" },
+  onDecision: { type: "function" },
+};
+
 async function valueOf<T>(option: FromRequest<T>, req: Request): Promise<T> {
   return typeof option === "function" ? await (option as (req: Request) => T | Promise<T>)(req) : option;
 }
@@ -348,6 +356,7 @@ export function authorize(authorizer: Authorizer, options: AuthorizeOptions): Te
   if (typeof options !== "object" || options === null || options.action === undefined || options.resource === undefined) {
     throw new TypeError("authorize needs { action, resource }");
   }
+  validateOptions(options, AUTHORIZE_OPTIONS, { where: "authorize (Express)" });
   return middleware(function cognitoAuthorize(req: Request, _res: Response, next: NextFunction): void {
     settle(next, async () => {
       const principal = principalOf(req);
@@ -385,6 +394,7 @@ export interface TenantAuthErrorHandlerOptions {
  * ```
  */
 export function tenantAuthErrorHandler(options: TenantAuthErrorHandlerOptions = {}): ErrorRequestHandler {
+  validateOptions(options, { onError: { type: "function" } }, { where: "tenantAuthErrorHandler" });
   const onError = options.onError;
   return function cognitoTenantAuthErrorHandler(err: unknown, req: Request, res: Response, next: NextFunction): void {
     if (!isTenantAuthError(err) || res.headersSent) {

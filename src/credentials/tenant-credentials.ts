@@ -514,7 +514,8 @@ export function createTenantCredentials(options: TenantCredentialsOptions): Tena
           // STS compresses the session policy and tags into a packed form whose limit cannot be
           // computed here; going over it depends on the principal alone, like the limits checked first.
           if ((err as { name?: unknown } | null)?.name === "PackedPolicyTooLargeException") return reject(denied("No credentials can be issued for this request", err));
-          reject(unavailable(`AWS refused: ${(err as { name?: string }).name ?? "error"}`, err));
+          const name = (err as { name?: unknown } | null | undefined)?.name;
+          reject(unavailable(`AWS refused: ${typeof name === "string" ? name : "error"}`, err));
         },
       );
     }).finally(() => {

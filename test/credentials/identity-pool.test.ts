@@ -159,6 +159,19 @@ describe("identity pool mode", () => {
     expect((await creds.forPrincipal(principal)).roleArn).toBe(ROLE.acme);
   });
 
+  it("a client that rejects with undefined, null or a string: 503 at once, never a crash or a hang", async () => {
+    const { principal } = await s.users.alice();
+    for (const thrown of [undefined, null, "boom", 42]) {
+      const creds = createTenantCredentials({
+        identityPool: { identityPoolId: IDENTITY_POOL_ID, client: { send: () => Promise.reject(thrown) } },
+        roleForTenant: ROLE_FOR_TENANT,
+        timeoutMs: 60_000,
+      });
+      // Answered by the rejection: a hang would meet the test's own timeout long before the 60 s one.
+      expect(await refusal(creds.forPrincipal(principal))).toEqual({ code: "credentials_unavailable", status: 503 });
+    }
+  });
+
   it("a hang: 503 at timeoutMs, then recovers", async () => {
     const creds = credentials({ timeoutMs: 300 });
     const { principal } = await s.users.alice();
