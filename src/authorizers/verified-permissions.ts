@@ -214,6 +214,15 @@ function tokenBelongsTo(token: string, principal: TenantPrincipal): boolean {
 
 // The client sees one generic description; what went wrong (an AWS exception name, a mapping
 // error) stays in `cause`, for the app's logs.
+/** Claims that change with every token of one sign-in, and that no policy should read. */
+const PER_TOKEN_CLAIMS = new Set(["jti", "origin_jti", "iat", "exp", "nbf", "auth_time", "event_id"]);
+
+function stableClaims(claims: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const name of Object.keys(claims)) if (!PER_TOKEN_CLAIMS.has(name)) out[name] = claims[name];
+  return out;
+}
+
 function unavailable(detail: string, cause?: unknown): TenantAuthError {
   return new TenantAuthError("authorizer_unavailable", "The policy engine could not decide", {
     cause: cause ?? new Error(`Verified Permissions authorizer: ${detail}`),
@@ -637,8 +646,12 @@ export function createVerifiedPermissionsAuthorizer(options: VerifiedPermissions
     }
     // Static entities are already merged in by toCedarRequest (one entity per uid).
     const entities = cedar.entities;
+    // In token mode the service reads the token through the store's own schema, which the schema
+    // option may lag behind: the key then holds every claim a policy could read there, all but
+    // the ones each new token of a user changes (so a refresh still finds its decisions).
+    const claims = mode === "withToken" ? stableClaims(request.principal.claims) : undefined;
     const key = createHash("sha256")
-      .update(canonicalJson({ mode, principal: cedar.principal, action: cedar.action, resource: cedar.resource, context: cedar.context, entities }))
+      .update(canonicalJson({ mode, principal: cedar.principal, claims, action: cedar.action, resource: cedar.resource, context: cedar.context, entities }))
       .digest("base64url");
     const now = Date.now();
     // An entry lives ttlMs and serves any principal whose token is still valid and whose key is the

@@ -39,8 +39,7 @@ export type SpanName =
   | "cognito_tenancy.resolve_tenant"
   | "cognito_tenancy.verify"
   | "cognito_tenancy.jwks_fetch"
-  | "cognito_tenancy.authorize"
-  | "cognito_tenancy.credentials";
+  | "cognito_tenancy.authorize";
 
 const SPAN_STATUS_ERROR = 2;
 const SPAN_KIND_CLIENT = 3;
@@ -157,11 +156,17 @@ export function traceDecision<D extends DecisionLike>(
   request: { readonly action: ActionLike; readonly resource: { readonly type: string }; readonly principal: { readonly tenantId?: string | undefined } },
   run: (span: TelemetrySpan | undefined) => Promise<D>,
 ): Promise<D> {
+  // The request is not checked yet (the engine does that, and refuses it with a 503): read it
+  // defensively, so a malformed one is refused the same with tracing on as off.
+  const action = (request as { action?: unknown }).action;
+  const actionId = typeof action === "string" ? action : (action as { id?: unknown } | null | undefined)?.id;
+  const resourceType = ((request as { resource?: unknown }).resource as { type?: unknown } | null | undefined)?.type;
+  const tenantId = ((request as { principal?: unknown }).principal as { tenantId?: unknown } | null | undefined)?.tenantId;
   const span = startSpan("cognito_tenancy.authorize", {
     "cognito_tenancy.engine": engine,
-    "cognito_tenancy.action": typeof request.action === "string" ? request.action : request.action.id,
-    "cognito_tenancy.resource_type": request.resource.type,
-    "cognito_tenancy.tenant_id": request.principal.tenantId,
+    "cognito_tenancy.action": typeof actionId === "string" ? actionId : undefined,
+    "cognito_tenancy.resource_type": typeof resourceType === "string" ? resourceType : undefined,
+    "cognito_tenancy.tenant_id": typeof tenantId === "string" ? tenantId : undefined,
   });
   if (span === undefined) return run(undefined);
   return run(span).then(

@@ -3,6 +3,7 @@
  * refused here, with a message that names the limit, instead of costing a round trip and
  * surfacing as an opaque service error.
  */
+import { createHash } from "node:crypto";
 
 /** At most this many session tags per `AssumeRole`. */
 export const MAX_SESSION_TAGS = 50;
@@ -64,16 +65,20 @@ export function checkRoleSessionName(name: string): void {
 }
 
 /**
- * A `RoleSessionName` for a principal: its `sub`, then its tenant, every character outside
- * `[\w+=,.@-]` replaced by `_`, cut to 64 characters. It shows in CloudTrail as
- * `assumed-role/<role>/<session name>`; it is never an authorization input, so the replacement
- * losing information is harmless.
+ * A `RoleSessionName` for a principal: `<sub>@<tenant>`. It shows in CloudTrail as
+ * `assumed-role/<role>/<session name>` and in `aws:userid`, which IAM policies may scope on, so two
+ * tenants must never share one: where the plain form would lose information (a character outside
+ * `[\w+=,.@-]` replaced, or the name cut at 64 characters), the tenant part ends in a hash of the
+ * exact sub and tenant.
  */
 export function roleSessionNameFor(sub: string, tenantId: string | undefined): string {
   const clean = (s: string) => s.replace(/[^\w+=,.@-]/g, "_");
-  let name = clean(sub);
-  if (tenantId !== undefined && tenantId !== "") name += `@${clean(tenantId)}`;
-  if (name.length > 64) name = name.slice(0, 64);
-  if (name.length < 2) name = name.padEnd(2, "_");
-  return name;
+  const plain = tenantId !== undefined && tenantId !== "" ? `${clean(sub)}@${clean(tenantId)}` : clean(sub);
+  const exact = tenantId !== undefined && tenantId !== "" ? `${sub}@${tenantId}` : sub;
+  if (plain === exact && plain.length <= 64) return plain.length < 2 ? plain.padEnd(2, "_") : plain;
+  const digest = createHash("sha256").update(`${sub}\u0000${tenantId ?? ""}`).digest("hex").slice(0, 16);
+  // 64 = up to 36 of the sub + "@" + up to 10 of the tenant + "." + 16 hex characters.
+  const head = clean(sub).slice(0, 36);
+  const tenantHead = tenantId !== undefined && tenantId !== "" ? clean(tenantId).slice(0, 10) : "";
+  return `${head}@${tenantHead}.${digest}`.slice(0, 64);
 }

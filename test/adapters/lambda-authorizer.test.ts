@@ -239,11 +239,15 @@ describe("HTTP API authorizer (payload 2.0)", () => {
     await expect(createAuthorizerHandler(down, { response: "simple" })(event(acme))).rejects.toThrow(/jwks_unavailable/);
   });
 
-  it("falls back to identitySource when the headers lack Authorization", async () => {
+  it("reads the token from the headers only, never from identitySource (which may be a query-string value)", async () => {
     const e = event(multi);
     setHeader(e, "authorization", undefined);
     setHeader(e, "x-tenant-id", "globex");
-    expect(await createAuthorizerHandler(auth, { response: "simple" })(e)).toMatchObject({ isAuthorized: true, context: { tenantId: "globex" } });
+    expect(await createAuthorizerHandler(auth, { response: "simple" })(e)).toMatchObject({ isAuthorized: false });
+    // A token in the URL ($request.querystring.access_token as the identity source) is no credential.
+    (e as { queryStringParameters?: Record<string, string> }).queryStringParameters = { access_token: multi };
+    (e as { identitySource?: string[] }).identitySource = [multi];
+    expect(await createAuthorizerHandler(auth, { response: "simple" })(e)).toMatchObject({ isAuthorized: false });
   });
 
   it("IAM response from routeArn keeps the $default stage", async () => {

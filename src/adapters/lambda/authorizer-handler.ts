@@ -155,15 +155,9 @@ function readAuthorizerEvent(event: LambdaAuthorizerEvent, kind: Kind, options: 
     const token = (event as APIGatewayTokenAuthorizerEvent).authorizationToken;
     return { credential: typeof token === "string" ? token : undefined, tenantHint: undefined };
   }
-  const headers = eventHeaderValues(event);
-  const values: HeaderValues = (name) => {
-    const found = headers(name);
-    if ((found !== undefined && found.length > 0) || kind !== "v2" || name !== "authorization") return found;
-    // HTTP API 2.0: with `$request.header.Authorization` as the only identity source, its value is here too.
-    const sources = (event as APIGatewayRequestAuthorizerEventV2).identitySource;
-    return Array.isArray(sources) && sources.length === 1 ? [sources[0]] : undefined;
-  };
-  return readEvent(event, options, values);
+  // Headers only, never `identitySource`: HTTP API 2.0 events always carry the headers, and an
+  // identity source may be a query-string value (a token in the URL, which logs keep).
+  return readEvent(event, options, eventHeaderValues(event));
 }
 
 // HTTP API authorizer events carry `version` ("1.0" or "2.0"); REST ones do not.
