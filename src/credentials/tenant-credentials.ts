@@ -473,6 +473,12 @@ export function createTenantCredentials(options: TenantCredentialsOptions): Tena
   }
 
   function forPrincipal(principal: TenantPrincipal, callOptions: ForPrincipalOptions = {}): Promise<TenantCredentials> {
+    // A principal kept past its token's life (a background job holding it) gets nothing: in
+    // assume-role mode no token reaches AWS, so nothing else would stop it.
+    const expiresAt = (principal as { expiresAt?: unknown } | null)?.expiresAt;
+    if (!(expiresAt instanceof Date) || !(expiresAt.getTime() > Date.now())) {
+      return Promise.reject(new TenantAuthError("token_expired", "The principal's token has expired"));
+    }
     if (cache && callOptions.token === undefined) {
       const known = keys.get(principal);
       if (known !== undefined) {

@@ -133,6 +133,19 @@ describe("identity pool mode", () => {
     expect(s.identity.calls).toEqual({ GetId: 1, GetCredentialsForIdentity: 2 });
   });
 
+  it("a principal whose token has expired gets nothing, cached or not, before any call", async () => {
+    vi.useFakeTimers({ toFake: ["Date"] });
+    const t0 = new Date("2026-06-01T12:00:00Z");
+    vi.setSystemTime(t0);
+    const creds = credentials();
+    const { principal } = await s.users.alice();
+    await creds.forPrincipal(principal);
+    s.identity.resetCalls();
+    vi.setSystemTime(principal.expiresAt.getTime());
+    expect(await refusal(creds.forPrincipal(principal))).toEqual({ code: "token_expired", status: 401 });
+    expect(s.identity.calls).toEqual({ GetId: 0, GetCredentialsForIdentity: 0 });
+  });
+
   it("a refresh that fails forgets the identity id: the next one asks GetId again", async () => {
     vi.useFakeTimers({ toFake: ["Date"] });
     const t0 = new Date("2026-06-01T12:00:00Z");
