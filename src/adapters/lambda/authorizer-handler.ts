@@ -8,13 +8,14 @@ import type {
 } from "aws-lambda";
 import type { TenantAuthError } from "../../core/errors.js";
 import { isTenantAuthError } from "../../core/errors.js";
-import type { HeaderValues } from "../../core/extract-token.js";
+import type { RequestAccess } from "../../core/request-auth.js";
 import type { OptionsSchema } from "../../core/options.js";
 import type { TenantPrincipal } from "../../core/principal.js";
 import type { TenantAuth } from "../../core/tenant-auth.js";
 import type { EventAuthOptions } from "./resolve.js";
 import { reportError } from "../../core/adapter-options.js";
-import { checkEventAuthOptions, eventHeaderValues, readEvent, runAuthorizer, runGuards } from "./resolve.js";
+import { checkTenantAuth } from "../../core/request-auth.js";
+import { EVENT_ACCESS, checkEventAuthOptions, createEventAuth, eventHeaderValues } from "./resolve.js";
 
 /** The events a Lambda authorizer receives: REST TOKEN, REST REQUEST (and HTTP API 1.0), HTTP API 2.0. */
 export type LambdaAuthorizerEvent = APIGatewayTokenAuthorizerEvent | APIGatewayRequestAuthorizerEvent | APIGatewayRequestAuthorizerEventV2;
@@ -150,21 +151,21 @@ function kindOf(event: LambdaAuthorizerEvent): Kind {
   return "request";
 }
 
-function readAuthorizerEvent(event: LambdaAuthorizerEvent, kind: Kind, options: AuthorizerHandlerOptions): { credential: string | undefined; tenantHint: string | undefined } {
-  if (kind === "token") {
-    const token = (event as APIGatewayTokenAuthorizerEvent).authorizationToken;
-    return { credential: typeof token === "string" ? token : undefined, tenantHint: undefined };
-  }
-  const headers = eventHeaderValues(event);
-  const values: HeaderValues = (name) => {
-    const found = headers(name);
-    if ((found !== undefined && found.length > 0) || kind !== "v2" || name !== "authorization") return found;
-    // HTTP API 2.0: with `$request.header.Authorization` as the only identity source, its value is here too.
-    const sources = (event as APIGatewayRequestAuthorizerEventV2).identitySource;
-    return Array.isArray(sources) && sources.length === 1 ? [sources[0]] : undefined;
-  };
-  return readEvent(event, options, values);
-}
+// REQUEST and HTTP API authorizer events are read as HTTP events are, with one addition.
+const AUTHORIZER_ACCESS: RequestAccess<LambdaAuthorizerEvent> = {
+  headers: (event) => {
+    const headers = eventHeaderValues(event);
+    if (kindOf(event) !== "v2") return headers;
+    return (name) => {
+      const found = headers(name);
+      if ((found !== undefined && found.length > 0) || name !== "authorization") return found;
+      // HTTP API 2.0: with `$request.header.Authorization` as the only identity source, its value is here too.
+      const sources = (event as APIGatewayRequestAuthorizerEventV2).identitySource;
+      return Array.isArray(sources) && sources.length === 1 ? [sources[0]] : undefined;
+    };
+  },
+  param: EVENT_ACCESS.param,
+};
 
 // HTTP API authorizer events carry `version` ("1.0" or "2.0"); REST ones do not.
 function isHttpApi(event: LambdaAuthorizerEvent): boolean {
@@ -209,8 +210,9 @@ export function createAuthorizerHandler(
   options: AuthorizerHandlerOptions = {},
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the overloads above give the precise types
 ): (event: LambdaAuthorizerEvent) => Promise<any> {
-  if (typeof auth?.resolveTenant !== "function") throw new TypeError("createAuthorizerHandler: the first argument must come from createTenantAuth()");
+  checkTenantAuth(auth, "createAuthorizerHandler");
   checkEventAuthOptions(options as EventAuthOptions<unknown>, "createAuthorizerHandler", AUTHORIZER_HANDLER_OPTIONS);
+  const eventAuth = createEventAuth<LambdaAuthorizerEvent>(auth, options, "createAuthorizerHandler", AUTHORIZER_ACCESS);
   const response = options.response ?? "iam";
   const onUnavailable = options.onUnavailable ?? "error";
 
@@ -220,10 +222,14 @@ export function createAuthorizerHandler(
     const resource = response === "iam" ? stageWildcardArn(kind === "v2" ? (event as APIGatewayRequestAuthorizerEventV2).routeArn : (event as { methodArn?: unknown }).methodArn) : "";
     let principal: TenantPrincipal;
     try {
-      const { credential, tenantHint } = readAuthorizerEvent(event, kind, options);
-      principal = await auth.resolveTenant(credential, { tenantHint });
-      runGuards(principal, options);
-      await runAuthorizer(event, principal, options);
+      if (kind === "token") {
+        // A TOKEN authorizer gets the token alone: no header or path can name a tenant.
+        const token = (event as APIGatewayTokenAuthorizerEvent).authorizationToken;
+        principal = await auth.resolveTenant(typeof token === "string" ? token : undefined, { tenantHint: undefined });
+      } else {
+        principal = (await eventAuth.pipeline.principal(event)) as TenantPrincipal;
+      }
+      await eventAuth.check(event, principal);
     } catch (err) {
       reportError(options.onError, err, event);
       if (!isTenantAuthError(err)) throw err;
