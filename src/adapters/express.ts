@@ -33,7 +33,8 @@ import { HTTP_ADAPTER_OPTIONS, reportError } from "../core/adapter-options.js";
 import { nodeHeaderValues } from "../core/extract-token.js";
 import type { RequestAccess } from "../core/request-auth.js";
 import { NO_ROUTE_PARAMETER, authorizeInput, checkTenantAuth, createRequestAuth, runGuards } from "../core/request-auth.js";
-import type { RouteRequirements } from "../core/guards.js";
+import type { GroupRequirement, RouteRequirements } from "../core/guards.js";
+import { checkRouteRequirements } from "../core/guards.js";
 import type { TenantPrincipal } from "../core/principal.js";
 import type { TenantAuth } from "../core/tenant-auth.js";
 import type { OptionsSchema } from "../core/options.js";
@@ -192,12 +193,9 @@ function principalOf(req: Request): TenantPrincipal {
   return principal;
 }
 
-function names(kind: string, values: readonly unknown[]): readonly string[] {
-  if (values.length === 0) throw new TypeError(`${kind} needs at least one name`);
-  for (const v of values) {
-    if (typeof v !== "string" || v === "") throw new TypeError(`${kind} takes non-empty strings`);
-  }
-  return Object.freeze([...(values as string[])]);
+// A copy, so a list the app changes later does not change the route's requirement.
+function frozen(list: unknown): readonly string[] {
+  return Array.isArray(list) ? Object.freeze([...(list as string[])]) : (list as readonly string[]);
 }
 
 /** The `{ all: [...] }` form of {@link requireGroups}: the caller must be in every group. */
@@ -225,19 +223,19 @@ export function requireGroups(...groups: string[]): TenantMiddleware;
 export function requireGroups(requirement: AllGroups | AnyGroups): TenantMiddleware;
 export function requireGroups(...args: (string | AllGroups | AnyGroups)[]): TenantMiddleware {
   const first = args[0];
-  let requirement: readonly string[] | AllGroups | AnyGroups;
+  let groups: GroupRequirement;
   if (args.length === 1 && typeof first === "object" && first !== null) {
-    const all = "all" in first && Array.isArray(first.all) ? names("requireGroups({ all })", first.all) : undefined;
-    const any = "any" in first && Array.isArray(first.any) ? names("requireGroups({ any })", first.any) : undefined;
+    const { all, any } = first as { all?: unknown; any?: unknown };
     // Both given: both must hold.
-    if (all !== undefined && any !== undefined) requirement = { all, any } as AllGroups;
-    else if (all !== undefined) requirement = { all };
-    else if (any !== undefined) requirement = any;
-    else throw new TypeError("requireGroups takes group names, { all: [...] } or { any: [...] }");
+    if (all !== undefined && any !== undefined) groups = { all: frozen(all), any: frozen(any) } as unknown as GroupRequirement;
+    else if (all !== undefined) groups = { all: frozen(all) };
+    else if (any !== undefined) groups = frozen(any);
+    else groups = first as GroupRequirement;
   } else {
-    requirement = names("requireGroups", args);
+    groups = frozen(args);
   }
-  return guard({ groups: requirement });
+  checkRouteRequirements({ groups }, "requireGroups");
+  return guard({ groups });
 }
 
 /**
@@ -252,7 +250,7 @@ export function requireGroups(...args: (string | AllGroups | AnyGroups)[]): Tena
  * ```
  */
 export function requireTenantRole(...roles: string[]): TenantMiddleware {
-  return guard({ tenantRoles: names("requireTenantRole", roles) });
+  return guard(checked({ tenantRoles: frozen(roles) }, "requireTenantRole"));
 }
 
 /**
@@ -267,7 +265,12 @@ export function requireTenantRole(...roles: string[]): TenantMiddleware {
  * ```
  */
 export function requireScopes(...scopes: string[]): TenantMiddleware {
-  return guard({ scopes: names("requireScopes", scopes) });
+  return guard(checked({ scopes: frozen(scopes) }, "requireScopes"));
+}
+
+function checked(requirements: RouteRequirements, where: string): RouteRequirements {
+  checkRouteRequirements(requirements, where);
+  return requirements;
 }
 
 function guard(requirements: RouteRequirements): TenantMiddleware {
