@@ -44,6 +44,13 @@ export interface TenantAuthPluginOptions {
   /** Request header naming the tenant the caller acts for; default `x-tenant-id`; `false` reads none. */
   tenantHeader?: string | false;
   /**
+   * Default `true`: a request without a bearer token is refused (401 `token_missing`). `false` lets
+   * it through anonymously with `request.tenant` null (no `Authorization` header, or another scheme
+   * such as `Basic`), as Express's `credentialsRequired`; a token that is sent is still verified, and
+   * a route with `groups`, `tenantRoles`, `scopes` or `authorize` still refuses an anonymous caller.
+   */
+  credentialsRequired?: boolean;
+  /**
    * Route parameter naming the tenant (e.g. `"tenantId"` for `/tenants/:tenantId/...`). On routes
    * that declare it, its value is the tenant hint. When the header names another tenant, the
    * request is refused (400 `invalid_request`) rather than guessing which one was meant.
@@ -130,6 +137,7 @@ function routeSetting(request: FastifyRequest): RouteSetting {
 // Fastify's own `register` options reach the plugin with ours.
 const PLUGIN_OPTIONS: OptionsSchema = {
   ...HTTP_ADAPTER_OPTIONS,
+  credentialsRequired: { type: "boolean" },
   auth: { type: "any" },
   authorizer: { type: "object" },
   onDecision: { type: "function" },
@@ -171,6 +179,10 @@ const FASTIFY_ACCESS: RequestAccess<FastifyRequest> = {
   },
 };
 
+function noToken(): TenantAuthError {
+  return new TenantAuthError("token_missing", "No bearer token was sent");
+}
+
 const plugin: FastifyPluginAsync<TenantAuthPluginOptions> = async function cognitoTenancy(
   fastify: FastifyInstance,
   options: TenantAuthPluginOptions,
@@ -209,7 +221,12 @@ const plugin: FastifyPluginAsync<TenantAuthPluginOptions> = async function cogni
   fastify.addHook("onRequest", observed(async (request) => {
     const setting = routeSetting(request);
     if (setting === false) return;
-    const principal = (await pipeline.principal(request)) as TenantPrincipal;
+    const principal = await pipeline.principal(request);
+    if (principal === undefined) {
+      // Anonymous (credentialsRequired: false): a guard without a principal refuses, never allows.
+      if (setting?.groups !== undefined || setting?.tenantRoles !== undefined || setting?.scopes !== undefined) throw noToken();
+      return;
+    }
     request.tenant = principal;
     if (setting === undefined || setting === null) return;
     runGuards(principal, setting);
@@ -221,7 +238,7 @@ const plugin: FastifyPluginAsync<TenantAuthPluginOptions> = async function cogni
     const setting = routeSetting(request);
     if (setting === false || setting === undefined || setting === null || setting.authorize === undefined) return;
     const principal = request.tenant;
-    if (principal === null) throw new TenantAuthError("token_missing", "No bearer token was sent");
+    if (principal === null) throw noToken();
     if (authorizer === undefined) {
       throw new TenantAuthError("authorizer_unavailable", "The route asks for authorization but no authorizer is configured");
     }

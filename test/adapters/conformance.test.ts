@@ -37,10 +37,11 @@ const engine: Authorizer = {
  * The routes every driver serves, each configured the same way in every adapter:
  * `plain` (defaults), `param` (`tenantParam: "tenantId"` on a route with `:tenantId`), `misplaced`
  * (`tenantParam` on a route without it), `groups`/`roles`/`scopes` (one guard each), `authz` (the
- * engine above, on the resource named by `:doc`), `optional` (`credentialsRequired: false`) and
+ * engine above, on the resource named by `:doc`), `optional` (`credentialsRequired: false`; with
+ * the group guard too: `optionalGuarded`) and
  * `alb` (`tokenHeader: "x-amzn-oidc-accesstoken"`).
  */
-type Route = "plain" | "param" | "misplaced" | "groups" | "roles" | "scopes" | "authz" | "optional" | "alb";
+type Route = "plain" | "param" | "misplaced" | "groups" | "roles" | "scopes" | "authz" | "optional" | "optionalGuarded" | "alb";
 
 const GROUPS = ["staff"];
 const ROLES = ["admin"];
@@ -190,6 +191,7 @@ const rows: Row[] = [
   { name: "optional credentials, another scheme", route: "optional", headers: [["authorization", "Basic dXNlcjpwYXNz"]], status: 200, challenge: null, body: { tenantId: null } },
   { name: "optional credentials, good token", route: "optional", headers: [["authorization", "Bearer {good}"]], status: 200, challenge: null, body: { tenantId: "acme" } },
   { name: "optional credentials, forged token", route: "optional", headers: [["authorization", "Bearer {forged}"]], status: 401, challenge: INVALID_TOKEN, body: FORGED },
+  { name: "optional credentials, no token, a guard", route: "optionalGuarded", headers: [], status: 401, challenge: "Bearer", body: MISSING },
   { name: "tokenHeader carries the raw token", route: "alb", headers: [[TOKEN_HEADER, "{scoped}"]], status: 200, challenge: null, body: { tenantId: "acme" } },
   { name: "tokenHeader absent", route: "alb", headers: [["authorization", "Bearer {good}"]], status: 401, challenge: "Bearer", body: MISSING },
   {
@@ -278,6 +280,7 @@ function expressDriver(name: string, express: () => ExpressApp): Driver {
       app.get("/scopes", auth0, requireScopes(...SCOPES), reply);
       app.get("/authz/:doc", auth0, authorize(engine, { action: "Read", resource: (req) => ({ type: "Document", id: String(req.params["doc"]) }) }), reply);
       app.get("/optional", tenantAuth(auth, { credentialsRequired: false }), reply);
+      app.get("/optionalGuarded", tenantAuth(auth, { credentialsRequired: false }), requireGroups(...GROUPS), reply);
       app.get("/alb", tenantAuth(auth, { tokenHeader: TOKEN_HEADER }), reply);
       app.use(tenantAuthErrorHandler());
       server = await new Promise<Server>((resolve) => {
@@ -304,10 +307,6 @@ function fastifyDriver(name: string, factory: FastifyFactory): Driver {
     name,
     skip: {
       "tenantParam on a route without it": "the plugin covers a whole scope: tenantParam applies to the routes that declare it",
-      "optional credentials, no token": "the plugin has no credentialsRequired (use config: { tenantAuth: false })",
-      "optional credentials, another scheme": "the plugin has no credentialsRequired",
-      "optional credentials, good token": "the plugin has no credentialsRequired",
-      "optional credentials, forged token": "the plugin has no credentialsRequired",
     },
     async start(auth) {
       const f = factory({ logger: false });
@@ -325,6 +324,11 @@ function fastifyDriver(name: string, factory: FastifyFactory): Driver {
         await scope.register(tenantAuthPlugin, { auth, tenantParam: "tenantId" });
         scope.get("/tenants/:tenantId/param", reply);
         scope.get("/misplaced/:other", reply);
+      });
+      await f.register(async (scope) => {
+        await scope.register(tenantAuthPlugin, { auth, credentialsRequired: false });
+        scope.get("/optional", reply);
+        scope.get("/optionalGuarded", route({ groups: GROUPS }), reply);
       });
       await f.register(async (scope) => {
         await scope.register(tenantAuthPlugin, { auth, tokenHeader: TOKEN_HEADER });
@@ -359,6 +363,7 @@ const LAMBDA_OPTIONS: Record<Route, EventAuthOptions<LambdaHttpEvent>> = {
   scopes: { scopes: SCOPES },
   authz: { authorizer: engine, action: "Read", resource: (event) => ({ type: "Document", id: String((event as { pathParameters?: Record<string, string> }).pathParameters?.["doc"]) }) },
   optional: {},
+  optionalGuarded: {},
   alb: { tokenHeader: TOKEN_HEADER },
 };
 
@@ -419,6 +424,7 @@ const NO_OPTIONAL = {
   "optional credentials, another scheme": "withTenant and the Middy middleware always need a token",
   "optional credentials, good token": "withTenant and the Middy middleware always need a token",
   "optional credentials, forged token": "withTenant and the Middy middleware always need a token",
+  "optional credentials, no token, a guard": "withTenant and the Middy middleware always need a token",
 };
 // ALB events have no path parameters: a tenantParam route cannot exist behind an ALB.
 const NO_PATH = {
