@@ -7,7 +7,7 @@ import { validateOptions } from "../../core/options.js";
 import type { GroupRequirement } from "../../core/guards.js";
 import { checkRouteRequirements } from "../../core/guards.js";
 import type { AuthorizationSpec, FromInput, RequestAccess, RequestAuth } from "../../core/request-auth.js";
-import { NO_ROUTE_PARAMETER, authorizeInput, createRequestAuth, runGuards } from "../../core/request-auth.js";
+import { NO_ROUTE_PARAMETER, authorizeInput, createRequestAuth, missingTenantParam, runGuards } from "../../core/request-auth.js";
 import type { TenantPrincipal } from "../../core/principal.js";
 import type { TenantAuth } from "../../core/tenant-auth.js";
 import { headerValues, pathParameter } from "./events.js";
@@ -106,12 +106,13 @@ export function eventHeaderValues(event: unknown): HeaderValues {
 }
 
 /** The tenant hint of an event (header and/or path parameter), for events whose token was verified before. */
-export function eventTenantHint(event: unknown, options: Pick<EventAuthOptions<unknown>, "tenantHeader" | "tenantParam">): string | undefined {
-  const { tenantHeader } = adapterHeaders(options, "cognito-tenancy/lambda");
-  return tenantHintOf(eventHeaderValues(event), {
-    tenantHeader,
-    tenantParam: options.tenantParam === undefined ? undefined : pathParameter(event, options.tenantParam),
-  });
+export function eventTenantHint(event: unknown, options: Pick<EventAuthOptions<unknown>, "tenantHeader" | "tenantParam">, where = "cognito-tenancy/lambda"): string | undefined {
+  const { tenantHeader } = adapterHeaders(options, where);
+  const name = options.tenantParam;
+  const param = name === undefined ? undefined : routeParameter(event, name);
+  // The rule of every adapter: a tenantParam the route does not have is refused, never read as the header alone.
+  if (param === NO_ROUTE_PARAMETER) throw missingTenantParam(where, name as string);
+  return tenantHintOf(eventHeaderValues(event), { tenantHeader, tenantParam: param });
 }
 
 function routeParameter(event: unknown, name: string): unknown {
