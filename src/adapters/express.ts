@@ -27,11 +27,14 @@
  * @packageDocumentation
  */
 import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from "express";
-import type { ActionRef, AuthorizationRequest, Authorizer, Decision, ResourceRef } from "../core/authorizer.js";
+import type { ActionRef, Authorizer, Decision, ResourceRef } from "../core/authorizer.js";
 import { TenantAuthError, isTenantAuthError } from "../core/errors.js";
-import { adapterHeaders, HTTP_ADAPTER_OPTIONS, reportError } from "../core/adapter-options.js";
-import { extractToken, nodeHeaderValues, readRequest } from "../core/extract-token.js";
-import { assertGroups, assertScopes, assertTenantRoles, authorizeOrThrow } from "../core/guards.js";
+import { HTTP_ADAPTER_OPTIONS, reportError } from "../core/adapter-options.js";
+import { nodeHeaderValues } from "../core/extract-token.js";
+import type { RequestAccess } from "../core/request-auth.js";
+import { NO_ROUTE_PARAMETER, authorizeInput, checkTenantAuth, createRequestAuth, runGuards } from "../core/request-auth.js";
+import type { GroupRequirement, RouteRequirements } from "../core/guards.js";
+import { checkRouteRequirements } from "../core/guards.js";
 import type { TenantPrincipal } from "../core/principal.js";
 import type { TenantAuth } from "../core/tenant-auth.js";
 import type { OptionsSchema } from "../core/options.js";
@@ -79,8 +82,9 @@ export interface TenantAuthMiddlewareOptions {
    * `req.params` only for the router or route whose path declares the parameter, so mount the
    * middleware there: `router.use("/tenants/:tenantId", tenantAuth(auth, { tenantParam: "tenantId" }))`
    * or `app.get("/tenants/:tenantId/docs", tenantAuth(auth, { tenantParam: "tenantId" }), handler)`.
-   * Mounted where the parameter does not exist, the middleware fails closed with a 500 (a
-   * configuration error) rather than resolve a tenant the URL does not name.
+   * Mounted where the parameter does not exist (a mistake Express cannot show at setup), every
+   * request with a credential is refused, 503 `tenant_unavailable`, with the mistake in `cause`
+   * for `onError`: never a fallback to the header, as in every adapter.
    *
    * When both the header and the parameter are sent they must agree, else 400 `invalid_request`.
    */
@@ -125,26 +129,10 @@ const MIDDLEWARE_OPTIONS: OptionsSchema = { ...HTTP_ADAPTER_OPTIONS, credentials
  * ```
  */
 export function tenantAuth(auth: TenantAuth, options: TenantAuthMiddlewareOptions = {}): TenantMiddleware {
-  if (typeof auth !== "object" || auth === null || typeof auth.resolveTenant !== "function") {
-    throw new TypeError("tenantAuth(auth) needs the object createTenantAuth() returns");
-  }
+  checkTenantAuth(auth, "tenantAuth (Express)");
   validateOptions(options, MIDDLEWARE_OPTIONS, { where: "tenantAuth (Express)" });
-  const { tokenHeader, tenantHeader } = adapterHeaders(options, "tenantAuth (Express)");
-  const tenantParam = options.tenantParam;
-  const credentialsRequired = options.credentialsRequired ?? true;
+  const pipeline = createRequestAuth(auth, options, EXPRESS_ACCESS, "tenantAuth (Express)");
   const onError = options.onError;
-
-  function paramOf(req: Request): unknown {
-    if (tenantParam === undefined) return undefined;
-    const params = req.params as Record<string, unknown> | undefined;
-    if (params === undefined || !Object.prototype.hasOwnProperty.call(params, tenantParam)) {
-      throw new Error(
-        `tenantAuth: the route has no parameter "${tenantParam}"; mount tenantAuth on a router path or route that declares :${tenantParam}`,
-      );
-    }
-    return params[tenantParam];
-  }
-
   return middleware(function cognitoTenantAuth(req: Request, _res: Response, next: NextFunction): void {
     req.tenant = undefined;
     seenByTenantAuth.add(req);
@@ -153,30 +141,19 @@ export function tenantAuth(auth: TenantAuth, options: TenantAuthMiddlewareOption
       next(err);
     };
     settle(fail, async () => {
-      let read: { credential: string | undefined; tenantHint: string | undefined };
-      try {
-        read = readRequest(nodeHeaderValues(req, req.headers), { tokenHeader, tenantHeader, tenantParam: paramOf(req) });
-      } catch (err) {
-        // Optional credentials: without a token the request passes anonymously and its tenant
-        // hint is moot; several credential values are refused all the same.
-        if (!credentialsRequired && isTenantAuthError(err) && err.code === "token_missing") return;
-        throw err;
-      }
-      // A token that is sent must be good, even when credentials are optional.
-      if (!credentialsRequired && hasNoBearerToken(read.credential)) return;
-      req.tenant = await auth.resolveTenant(read.credential, { tenantHint: read.tenantHint });
+      req.tenant = await pipeline.principal(req);
     });
   });
 }
 
-function hasNoBearerToken(authorization: string | undefined): boolean {
-  try {
-    extractToken(authorization);
-    return false;
-  } catch (err) {
-    return isTenantAuthError(err) && err.code === "token_missing";
-  }
-}
+// Express fills `req.params` only for the router or route whose path declares the parameter.
+const EXPRESS_ACCESS: RequestAccess<Request> = {
+  headers: (req) => nodeHeaderValues(req, req.headers),
+  param: (req, name) => {
+    const params = req.params as Record<string, unknown> | undefined;
+    return params !== undefined && params !== null && Object.prototype.hasOwnProperty.call(params, name) ? params[name] : NO_ROUTE_PARAMETER;
+  },
+};
 
 /**
  * Run `work`, then `next()`; or `next(err)` if it throws or rejects. The one place a promise is
@@ -216,12 +193,9 @@ function principalOf(req: Request): TenantPrincipal {
   return principal;
 }
 
-function names(kind: string, values: readonly unknown[]): readonly string[] {
-  if (values.length === 0) throw new TypeError(`${kind} needs at least one name`);
-  for (const v of values) {
-    if (typeof v !== "string" || v === "") throw new TypeError(`${kind} takes non-empty strings`);
-  }
-  return Object.freeze([...(values as string[])]);
+// A copy, so a list the app changes later does not change the route's requirement.
+function frozen(list: unknown): readonly string[] {
+  return Array.isArray(list) ? Object.freeze([...(list as string[])]) : (list as readonly string[]);
 }
 
 /** The `{ all: [...] }` form of {@link requireGroups}: the caller must be in every group. */
@@ -249,21 +223,19 @@ export function requireGroups(...groups: string[]): TenantMiddleware;
 export function requireGroups(requirement: AllGroups | AnyGroups): TenantMiddleware;
 export function requireGroups(...args: (string | AllGroups | AnyGroups)[]): TenantMiddleware {
   const first = args[0];
-  let requirement: readonly string[] | AllGroups | AnyGroups;
+  let groups: GroupRequirement;
   if (args.length === 1 && typeof first === "object" && first !== null) {
-    const all = "all" in first && Array.isArray(first.all) ? names("requireGroups({ all })", first.all) : undefined;
-    const any = "any" in first && Array.isArray(first.any) ? names("requireGroups({ any })", first.any) : undefined;
+    const { all, any } = first as { all?: unknown; any?: unknown };
     // Both given: both must hold.
-    if (all !== undefined && any !== undefined) requirement = { all, any } as AllGroups;
-    else if (all !== undefined) requirement = { all };
-    else if (any !== undefined) requirement = any;
-    else throw new TypeError("requireGroups takes group names, { all: [...] } or { any: [...] }");
+    if (all !== undefined && any !== undefined) groups = { all: frozen(all), any: frozen(any) } as unknown as GroupRequirement;
+    else if (all !== undefined) groups = { all: frozen(all) };
+    else if (any !== undefined) groups = frozen(any);
+    else groups = first as GroupRequirement;
   } else {
-    requirement = names("requireGroups", args);
+    groups = frozen(args);
   }
-  return middleware(function cognitoRequireGroups(req: Request, _res: Response, next: NextFunction): void {
-    settle(next, () => assertGroups(principalOf(req), requirement));
-  });
+  checkRouteRequirements({ groups }, "requireGroups");
+  return guard({ groups });
 }
 
 /**
@@ -278,10 +250,7 @@ export function requireGroups(...args: (string | AllGroups | AnyGroups)[]): Tena
  * ```
  */
 export function requireTenantRole(...roles: string[]): TenantMiddleware {
-  const required = names("requireTenantRole", roles);
-  return middleware(function cognitoRequireTenantRole(req: Request, _res: Response, next: NextFunction): void {
-    settle(next, () => assertTenantRoles(principalOf(req), required));
-  });
+  return guard(checked({ tenantRoles: frozen(roles) }, "requireTenantRole"));
 }
 
 /**
@@ -296,9 +265,17 @@ export function requireTenantRole(...roles: string[]): TenantMiddleware {
  * ```
  */
 export function requireScopes(...scopes: string[]): TenantMiddleware {
-  const required = names("requireScopes", scopes);
-  return middleware(function cognitoRequireScopes(req: Request, _res: Response, next: NextFunction): void {
-    settle(next, () => assertScopes(principalOf(req), required));
+  return guard(checked({ scopes: frozen(scopes) }, "requireScopes"));
+}
+
+function checked(requirements: RouteRequirements, where: string): RouteRequirements {
+  checkRouteRequirements(requirements, where);
+  return requirements;
+}
+
+function guard(requirements: RouteRequirements): TenantMiddleware {
+  return middleware(function cognitoRequire(req: Request, _res: Response, next: NextFunction): void {
+    settle(next, () => runGuards(principalOf(req), requirements));
   });
 }
 
@@ -330,10 +307,6 @@ const AUTHORIZE_OPTIONS: OptionsSchema = {
   onDecision: { type: "function" },
 };
 
-async function valueOf<T>(option: FromRequest<T>, req: Request): Promise<T> {
-  return typeof option === "function" ? await (option as (req: Request) => T | Promise<T>)(req) : option;
-}
-
 /**
  * Ask a policy engine (an `Authorizer`: Verified Permissions, local Cedar, or your own) whether
  * `req.tenant` may do `action` on `resource`. A DENY is 403 `access_denied`; an engine that fails
@@ -359,16 +332,7 @@ export function authorize(authorizer: Authorizer, options: AuthorizeOptions): Te
   validateOptions(options, AUTHORIZE_OPTIONS, { where: "authorize (Express)" });
   return middleware(function cognitoAuthorize(req: Request, _res: Response, next: NextFunction): void {
     settle(next, async () => {
-      const principal = principalOf(req);
-      const request: AuthorizationRequest = {
-        principal,
-        action: await valueOf(options.action, req),
-        resource: await valueOf(options.resource, req),
-        ...(options.context === undefined ? {} : { context: await valueOf(options.context, req) }),
-        ...(options.entities === undefined ? {} : { entities: await valueOf(options.entities, req) }),
-      };
-      const onDecision = options.onDecision;
-      await authorizeOrThrow(authorizer, request, onDecision === undefined ? undefined : (decision) => onDecision(decision, req));
+      await authorizeInput(authorizer, options, req, principalOf(req), options.onDecision);
     });
   });
 }

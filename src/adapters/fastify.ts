@@ -16,11 +16,13 @@ import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest,
 import type { ActionRef, Authorizer, Decision, ResourceRef } from "../core/authorizer.js";
 import { TenantAuthError } from "../core/errors.js";
 import type { GroupRequirement } from "../core/guards.js";
-import { assertGroups, assertScopes, assertTenantRoles, authorizeOrThrow, checkRouteRequirements } from "../core/guards.js";
+import { checkRouteRequirements } from "../core/guards.js";
 import type { TenantPrincipal } from "../core/principal.js";
 import type { TenantAuth } from "../core/tenant-auth.js";
-import { adapterHeaders, HTTP_ADAPTER_OPTIONS, REQUIREMENT_OPTIONS, reportError } from "../core/adapter-options.js";
-import { nodeHeaderValues, readRequest } from "../core/extract-token.js";
+import { HTTP_ADAPTER_OPTIONS, REQUIREMENT_OPTIONS, reportError } from "../core/adapter-options.js";
+import { nodeHeaderValues } from "../core/extract-token.js";
+import type { RequestAccess } from "../core/request-auth.js";
+import { authorizeInput, checkTenantAuth, createRequestAuth, runGuards } from "../core/request-auth.js";
 import type { OptionsSchema } from "../core/options.js";
 import { validateOptions } from "../core/options.js";
 
@@ -41,6 +43,13 @@ export interface TenantAuthPluginOptions {
   onDecision?: (decision: Decision, request: FastifyRequest) => void;
   /** Request header naming the tenant the caller acts for; default `x-tenant-id`; `false` reads none. */
   tenantHeader?: string | false;
+  /**
+   * Default `true`: a request without a bearer token is refused (401 `token_missing`). `false` lets
+   * it through anonymously with `request.tenant` null (no `Authorization` header, or another scheme
+   * such as `Basic`), as Express's `credentialsRequired`; a token that is sent is still verified, and
+   * a route with `groups`, `tenantRoles`, `scopes` or `authorize` still refuses an anonymous caller.
+   */
+  credentialsRequired?: boolean;
   /**
    * Route parameter naming the tenant (e.g. `"tenantId"` for `/tenants/:tenantId/...`). On routes
    * that declare it, its value is the tenant hint. When the header names another tenant, the
@@ -128,6 +137,7 @@ function routeSetting(request: FastifyRequest): RouteSetting {
 // Fastify's own `register` options reach the plugin with ours.
 const PLUGIN_OPTIONS: OptionsSchema = {
   ...HTTP_ADAPTER_OPTIONS,
+  credentialsRequired: { type: "boolean" },
   auth: { type: "any" },
   authorizer: { type: "object" },
   onDecision: { type: "function" },
@@ -159,10 +169,18 @@ function checkRouteSetting(setting: unknown, route: string, authorizer: Authoriz
   }
 }
 
-function paramOf(request: FastifyRequest, param: string | undefined): unknown {
-  if (param === undefined) return undefined;
-  const params = request.params as Record<string, unknown> | undefined;
-  return params !== null && typeof params === "object" ? params[param] : undefined;
+// A plugin covers a whole scope, so its `tenantParam` is read on the routes that declare it (the
+// routes are known at registration); the others take the hint from the header alone.
+const FASTIFY_ACCESS: RequestAccess<FastifyRequest> = {
+  headers: (request) => nodeHeaderValues(request.raw, request.headers),
+  param: (request, name) => {
+    const params = request.params as Record<string, unknown> | undefined;
+    return params !== null && typeof params === "object" ? params[name] : undefined;
+  },
+};
+
+function noToken(): TenantAuthError {
+  return new TenantAuthError("token_missing", "No bearer token was sent");
 }
 
 const plugin: FastifyPluginAsync<TenantAuthPluginOptions> = async function cognitoTenancy(
@@ -170,16 +188,12 @@ const plugin: FastifyPluginAsync<TenantAuthPluginOptions> = async function cogni
   options: TenantAuthPluginOptions,
 ): Promise<void> {
   validateOptions(options, PLUGIN_OPTIONS, { where: "tenantAuthPlugin (Fastify)" });
-  const auth = options.auth;
-  if (typeof auth !== "object" || auth === null || typeof auth.resolveTenant !== "function") {
-    throw new TypeError("tenantAuthPlugin (Fastify): auth must be the object createTenantAuth() returns");
-  }
+  checkTenantAuth(options.auth, "tenantAuthPlugin (Fastify)");
   const authorizer = options.authorizer;
   if (authorizer !== undefined && typeof authorizer.isAuthorized !== "function") {
     throw new TypeError("tenantAuthPlugin (Fastify): authorizer must implement isAuthorized()");
   }
-  const { tokenHeader, tenantHeader } = adapterHeaders(options, "tenantAuthPlugin (Fastify)");
-  const tenantParam = options.tenantParam;
+  const pipeline = createRequestAuth(options.auth, options, FASTIFY_ACCESS, "tenantAuthPlugin (Fastify)");
 
   fastify.decorateRequest("tenant", null);
 
@@ -207,17 +221,15 @@ const plugin: FastifyPluginAsync<TenantAuthPluginOptions> = async function cogni
   fastify.addHook("onRequest", observed(async (request) => {
     const setting = routeSetting(request);
     if (setting === false) return;
-    const { credential, tenantHint } = readRequest(nodeHeaderValues(request.raw, request.headers), {
-      tokenHeader,
-      tenantHeader,
-      tenantParam: paramOf(request, tenantParam),
-    });
-    const principal = await auth.resolveTenant(credential, { tenantHint });
+    const principal = await pipeline.principal(request);
+    if (principal === undefined) {
+      // Anonymous (credentialsRequired: false): a guard without a principal refuses, never allows.
+      if (setting?.groups !== undefined || setting?.tenantRoles !== undefined || setting?.scopes !== undefined) throw noToken();
+      return;
+    }
     request.tenant = principal;
     if (setting === undefined || setting === null) return;
-    if (setting.groups !== undefined) assertGroups(principal, setting.groups);
-    if (setting.tenantRoles !== undefined) assertTenantRoles(principal, setting.tenantRoles);
-    if (setting.scopes !== undefined) assertScopes(principal, setting.scopes);
+    runGuards(principal, setting);
   }));
 
   // preHandler: the policy question may need the parsed, validated body to name its resource.
@@ -226,22 +238,11 @@ const plugin: FastifyPluginAsync<TenantAuthPluginOptions> = async function cogni
     const setting = routeSetting(request);
     if (setting === false || setting === undefined || setting === null || setting.authorize === undefined) return;
     const principal = request.tenant;
-    if (principal === null) throw new TenantAuthError("token_missing", "No bearer token was sent");
+    if (principal === null) throw noToken();
     if (authorizer === undefined) {
       throw new TenantAuthError("authorizer_unavailable", "The route asks for authorization but no authorizer is configured");
     }
-    const { action, resource, context } = setting.authorize;
-    const onDecision = options.onDecision;
-    await authorizeOrThrow(
-      authorizer,
-      {
-        principal,
-        action: typeof action === "function" ? action(request) : action,
-        resource: typeof resource === "function" ? await resource(request) : resource,
-        ...(context === undefined ? {} : { context: await context(request) }),
-      },
-      onDecision === undefined ? undefined : (decision) => onDecision(decision, request),
-    );
+    await authorizeInput(authorizer, setting.authorize, request, principal, options.onDecision);
   }));
 };
 

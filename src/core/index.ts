@@ -17,6 +17,7 @@ export * from "./jwks.js";
 export * from "./options.js";
 export * from "./principal-token.js";
 export * from "./principal.js";
+export * from "./request-auth.js";
 export * from "./tenancy.js";
 export * from "./telemetry.js";
 export * from "./tenant-auth.js";

@@ -407,11 +407,13 @@ describe.each(VERSIONS)("%s", (_name, express) => {
         expect(q.json()["error"]).toBe("invalid_request");
       });
 
-      it("fails closed (500) where the parameter does not exist, instead of ignoring the URL", async () => {
+      it("fails closed (503 tenant_unavailable) where the parameter does not exist, instead of ignoring the URL", async () => {
         const token = await issuer.idToken({ groups: ["tenant:acme:admin", "tenant:globex:viewer"] });
         const r = await call(quiet, "/misplaced/globex", { token, headers: { "x-tenant-id": "acme" } });
-        expect(r.status).toBe(500);
-        expect(r.json()["passedOn"]).toMatch(/no parameter "tenantId"/);
+        expect(r.status).toBe(503);
+        expect(r.json()).toEqual({ error: "tenant_unavailable", error_description: "The tenant could not be resolved" });
+        // Credential errors first, as everywhere: no token is a 401.
+        expect((await call(quiet, "/misplaced/globex", {})).status).toBe(401);
       });
     });
   });

@@ -99,6 +99,18 @@ describe("principalFromApiGatewayClaims tenant selection", () => {
     expect(free.groups).toEqual(["users"]);
   });
 
+  it("reads tenantParam from the path, and refuses (503) an event whose route has no such parameter", async () => {
+    const event = loadEvent("claims-http-jwt-brackets.json");
+    claimsOf(event)["cognito:groups"] = "[tenant:acme tenant:globex:viewer]";
+    setHeader(event, "x-tenant-id", undefined);
+    event.pathParameters = { tenantId: "globex" };
+    expect((await principalFromApiGatewayClaims(event, { tenantParam: "tenantId" })).tenantId).toBe("globex");
+    // As in every adapter: never a silent fallback to the header.
+    setHeader(event, "x-tenant-id", "acme");
+    event.pathParameters = null;
+    expect(await rejection(principalFromApiGatewayClaims(event, { tenantParam: "tenantId" }))).toEqual({ code: "tenant_unavailable", status: 503 });
+  });
+
   it("uses the tenant strategy it is given", async () => {
     const event = loadEvent("claims-rest-cognito-single.json");
     claimsOf(event)["custom:tenant_id"] = "initech";

@@ -8,13 +8,14 @@ import type {
 } from "aws-lambda";
 import type { TenantAuthError } from "../../core/errors.js";
 import { isTenantAuthError } from "../../core/errors.js";
-import type { HeaderValues } from "../../core/extract-token.js";
+import type { RequestAccess } from "../../core/request-auth.js";
 import type { OptionsSchema } from "../../core/options.js";
 import type { TenantPrincipal } from "../../core/principal.js";
 import type { TenantAuth } from "../../core/tenant-auth.js";
 import type { EventAuthOptions } from "./resolve.js";
 import { reportError } from "../../core/adapter-options.js";
-import { checkEventAuthOptions, eventHeaderValues, readEvent, runAuthorizer, runGuards } from "./resolve.js";
+import { checkTenantAuth } from "../../core/request-auth.js";
+import { EVENT_ACCESS, checkEventAuthOptions, createEventAuth, eventHeaderValues } from "./resolve.js";
 
 /** The events a Lambda authorizer receives: REST TOKEN, REST REQUEST (and HTTP API 1.0), HTTP API 2.0. */
 export type LambdaAuthorizerEvent = APIGatewayTokenAuthorizerEvent | APIGatewayRequestAuthorizerEvent | APIGatewayRequestAuthorizerEventV2;
@@ -150,15 +151,13 @@ function kindOf(event: LambdaAuthorizerEvent): Kind {
   return "request";
 }
 
-function readAuthorizerEvent(event: LambdaAuthorizerEvent, kind: Kind, options: AuthorizerHandlerOptions): { credential: string | undefined; tenantHint: string | undefined } {
-  if (kind === "token") {
-    const token = (event as APIGatewayTokenAuthorizerEvent).authorizationToken;
-    return { credential: typeof token === "string" ? token : undefined, tenantHint: undefined };
-  }
-  // Headers only, never `identitySource`: HTTP API 2.0 events always carry the headers, and an
-  // identity source may be a query-string value (a token in the URL, which logs keep).
-  return readEvent(event, options, eventHeaderValues(event));
-}
+// REQUEST and HTTP API authorizer events are read as HTTP events are: headers only, never
+// `identitySource` (HTTP API 2.0 events always carry the headers, and an identity source may be a
+// query-string value: a token in the URL, which logs keep).
+const AUTHORIZER_ACCESS: RequestAccess<LambdaAuthorizerEvent> = {
+  headers: (event) => eventHeaderValues(event),
+  param: EVENT_ACCESS.param,
+};
 
 // HTTP API authorizer events carry `version` ("1.0" or "2.0"); REST ones do not.
 function isHttpApi(event: LambdaAuthorizerEvent): boolean {
@@ -203,8 +202,9 @@ export function createAuthorizerHandler(
   options: AuthorizerHandlerOptions = {},
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the overloads above give the precise types
 ): (event: LambdaAuthorizerEvent) => Promise<any> {
-  if (typeof auth?.resolveTenant !== "function") throw new TypeError("createAuthorizerHandler: the first argument must come from createTenantAuth()");
+  checkTenantAuth(auth, "createAuthorizerHandler");
   checkEventAuthOptions(options as EventAuthOptions<unknown>, "createAuthorizerHandler", AUTHORIZER_HANDLER_OPTIONS);
+  const eventAuth = createEventAuth<LambdaAuthorizerEvent>(auth, options, "createAuthorizerHandler", AUTHORIZER_ACCESS);
   const response = options.response ?? "iam";
   const onUnavailable = options.onUnavailable ?? "error";
 
@@ -214,10 +214,14 @@ export function createAuthorizerHandler(
     const resource = response === "iam" ? stageWildcardArn(kind === "v2" ? (event as APIGatewayRequestAuthorizerEventV2).routeArn : (event as { methodArn?: unknown }).methodArn) : "";
     let principal: TenantPrincipal;
     try {
-      const { credential, tenantHint } = readAuthorizerEvent(event, kind, options);
-      principal = await auth.resolveTenant(credential, { tenantHint });
-      runGuards(principal, options);
-      await runAuthorizer(event, principal, options);
+      if (kind === "token") {
+        // A TOKEN authorizer gets the token alone: no header or path can name a tenant.
+        const token = (event as APIGatewayTokenAuthorizerEvent).authorizationToken;
+        principal = await auth.resolveTenant(typeof token === "string" ? token : undefined, { tenantHint: undefined });
+      } else {
+        principal = (await eventAuth.pipeline.principal(event)) as TenantPrincipal;
+      }
+      await eventAuth.check(event, principal);
     } catch (err) {
       reportError(options.onError, err, event);
       if (!isTenantAuthError(err)) throw err;

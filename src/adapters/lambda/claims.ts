@@ -25,7 +25,10 @@ export interface ApiGatewayClaimsOptions {
   tenantHint?: string | null;
   /** Header naming the tenant, read when `tenantHint` is not given; default `x-tenant-id`; `false` for none. */
   tenantHeader?: string | false;
-  /** Path parameter naming the tenant, read when `tenantHint` is not given. */
+  /**
+   * Path parameter naming the tenant, read when `tenantHint` is not given. An event without that
+   * parameter is refused, 503 `tenant_unavailable`, as in `withTenant`: never read as the header alone.
+   */
   tenantParam?: string;
   /** The user pool; by default the last path segment of `iss`. */
   userPoolId?: string;
@@ -174,10 +177,14 @@ export async function principalFromApiGatewayClaims(
   const tenantHint =
     options.tenantHint !== undefined
       ? options.tenantHint ?? undefined
-      : eventTenantHint(event, {
-          ...(options.tenantHeader === undefined ? {} : { tenantHeader: options.tenantHeader }),
-          ...(options.tenantParam === undefined ? {} : { tenantParam: options.tenantParam }),
-        });
+      : eventTenantHint(
+          event,
+          {
+            ...(options.tenantHeader === undefined ? {} : { tenantHeader: options.tenantHeader }),
+            ...(options.tenantParam === undefined ? {} : { tenantParam: options.tenantParam }),
+          },
+          "principalFromApiGatewayClaims",
+        );
   return principalFromClaims(decoded, {
     ...(options.tenants === undefined ? {} : { tenants: options.tenants }),
     ...(options.requireTenant === undefined ? {} : { requireTenant: options.requireTenant }),

@@ -4,9 +4,10 @@ import type { TenantPrincipal } from "../../core/principal.js";
 import type { TenantAuth } from "../../core/tenant-auth.js";
 import type { LambdaHttpEvent } from "./events.js";
 import { reportError } from "../../core/adapter-options.js";
+import { checkTenantAuth } from "../../core/request-auth.js";
 import { errorResponse } from "./events.js";
 import type { EventAuthOptions } from "./resolve.js";
-import { checkEventAuthOptions, resolveHttpEvent } from "./resolve.js";
+import { checkEventAuthOptions, createEventAuth } from "./resolve.js";
 
 /** The Lambda context as the handler sees it behind {@link tenantAuthMiddleware}: `context.tenant` is set. */
 export type TenantContext = Context & { readonly tenant: TenantPrincipal };
@@ -57,12 +58,13 @@ export function tenantAuthMiddleware<E extends LambdaHttpEvent = LambdaHttpEvent
   auth: TenantAuth,
   options: TenantAuthMiddlewareOptions<E> = {},
 ): TenantAuthMiddlewareObject<E> {
-  if (typeof auth?.resolveTenant !== "function") throw new TypeError("tenantAuthMiddleware: the first argument must come from createTenantAuth()");
+  checkTenantAuth(auth, "tenantAuthMiddleware");
   checkEventAuthOptions(options as EventAuthOptions<unknown>, "tenantAuthMiddleware");
+  const eventAuth = createEventAuth(auth, options, "tenantAuthMiddleware");
   return {
     name: "cognito-tenancy",
     async before(request) {
-      const principal = await resolveHttpEvent(auth, request.event, options);
+      const principal = await eventAuth.resolve(request.event);
       (request.context as { tenant?: TenantPrincipal }).tenant = principal;
     },
     onError(request) {

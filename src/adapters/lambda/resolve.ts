@@ -1,17 +1,19 @@
 import type { ActionRef, Authorizer, Decision, ResourceRef } from "../../core/authorizer.js";
 import { adapterHeaders, HTTP_ADAPTER_OPTIONS, REQUIREMENT_OPTIONS } from "../../core/adapter-options.js";
 import type { HeaderValues } from "../../core/extract-token.js";
-import { readRequest, tenantHintOf } from "../../core/extract-token.js";
+import { tenantHintOf } from "../../core/extract-token.js";
 import type { OptionsSchema } from "../../core/options.js";
 import { validateOptions } from "../../core/options.js";
 import type { GroupRequirement } from "../../core/guards.js";
-import { assertGroups, assertScopes, assertTenantRoles, authorizeOrThrow, checkRouteRequirements } from "../../core/guards.js";
+import { checkRouteRequirements } from "../../core/guards.js";
+import type { AuthorizationSpec, FromInput, RequestAccess, RequestAuth } from "../../core/request-auth.js";
+import { NO_ROUTE_PARAMETER, authorizeInput, createRequestAuth, missingTenantParam, runGuards } from "../../core/request-auth.js";
 import type { TenantPrincipal } from "../../core/principal.js";
 import type { TenantAuth } from "../../core/tenant-auth.js";
 import { headerValues, pathParameter } from "./events.js";
 
-/** A value, or a function of the event and the resolved principal that computes it. */
-export type FromEvent<E, T> = T | ((event: E, principal: TenantPrincipal) => T);
+/** A value, or a function of the event and the resolved principal that computes it (possibly asynchronously). */
+export type FromEvent<E, T> = FromInput<E, T>;
 
 /**
  * How an HTTP event is authenticated, shared by {@link withTenant} and {@link tenantAuthMiddleware}.
@@ -22,7 +24,9 @@ export interface EventAuthOptions<E> {
   tenantHeader?: string | false;
   /**
    * Path parameter naming the tenant (`event.pathParameters[tenantParam]`, REST and HTTP API).
-   * When the header is sent too, both must agree, else 400 `invalid_request`.
+   * When the header is sent too, both must agree, else 400 `invalid_request`. An event whose route
+   * has no such parameter (ALB events have none) is refused, 503 `tenant_unavailable`, with the
+   * mistake in `cause` for `onError`: never a fallback to the header, as in every adapter.
    */
   tenantParam?: string;
   /**
@@ -96,74 +100,63 @@ export function checkEventAuthOptions(options: EventAuthOptions<unknown>, where:
   }
 }
 
-function evaluate<E, T>(value: FromEvent<E, T>, event: E, principal: TenantPrincipal): T {
-  return typeof value === "function" ? (value as (event: E, principal: TenantPrincipal) => T)(event, principal) : value;
-}
-
 /** A header's values in an event (REST, HTTP API, ALB), for the core's readers. */
 export function eventHeaderValues(event: unknown): HeaderValues {
   return (name) => headerValues(event, name);
 }
 
 /** The tenant hint of an event (header and/or path parameter), for events whose token was verified before. */
-export function eventTenantHint(event: unknown, options: Pick<EventAuthOptions<unknown>, "tenantHeader" | "tenantParam">): string | undefined {
-  const { tenantHeader } = adapterHeaders(options, "cognito-tenancy/lambda");
-  return tenantHintOf(eventHeaderValues(event), {
-    tenantHeader,
-    tenantParam: options.tenantParam === undefined ? undefined : pathParameter(event, options.tenantParam),
-  });
+export function eventTenantHint(event: unknown, options: Pick<EventAuthOptions<unknown>, "tenantHeader" | "tenantParam">, where = "cognito-tenancy/lambda"): string | undefined {
+  const { tenantHeader } = adapterHeaders(options, where);
+  const name = options.tenantParam;
+  const param = name === undefined ? undefined : routeParameter(event, name);
+  // The rule of every adapter: a tenantParam the route does not have is refused, never read as the header alone.
+  if (param === NO_ROUTE_PARAMETER) throw missingTenantParam(where, name as string);
+  return tenantHintOf(eventHeaderValues(event), { tenantHeader, tenantParam: param });
 }
 
-/**
- * The credential and tenant hint of an HTTP event or a REQUEST authorizer event: read by the core
- * from the headers (`tokenHeader` or `Authorization`, `tenantHeader`) and the path parameter.
- */
-export function readEvent(
-  event: unknown,
-  options: Pick<EventAuthOptions<unknown>, "tenantHeader" | "tenantParam" | "tokenHeader">,
-  values: HeaderValues = eventHeaderValues(event),
-): { credential: string | undefined; tenantHint: string | undefined } {
-  const { tokenHeader, tenantHeader } = adapterHeaders(options, "cognito-tenancy/lambda");
-  return readRequest(values, {
-    tokenHeader,
-    tenantHeader,
-    tenantParam: options.tenantParam === undefined ? undefined : pathParameter(event, options.tenantParam),
-  });
+function routeParameter(event: unknown, name: string): unknown {
+  const params = (event as Record<string, unknown> | null)?.["pathParameters"];
+  if (typeof params !== "object" || params === null || !Object.prototype.hasOwnProperty.call(params, name)) return NO_ROUTE_PARAMETER;
+  return pathParameter(event, name);
 }
 
-/** Run the route-independent guards (groups, tenant roles, scopes) the options ask for. */
-export function runGuards(principal: TenantPrincipal, options: Pick<EventAuthOptions<unknown>, "groups" | "tenantRoles" | "scopes">): void {
-  if (options.groups !== undefined) assertGroups(principal, options.groups);
-  if (options.tenantRoles !== undefined) assertTenantRoles(principal, options.tenantRoles);
-  if (options.scopes !== undefined) assertScopes(principal, options.scopes);
+/** How the request pipeline reads an HTTP event (REST, HTTP API, ALB). */
+export const EVENT_ACCESS: RequestAccess<unknown> = { headers: eventHeaderValues, param: routeParameter };
+
+/** The request pipeline of an event handler, and what it asks of the principal, made once at setup. */
+export interface EventAuth<E> {
+  readonly pipeline: RequestAuth<E>;
+  /** Run the guards and the authorizer the options ask for; resolves only when all pass. */
+  check(event: E, principal: TenantPrincipal): Promise<void>;
+  /** Authenticate an HTTP event: read, resolve, check. Rejects only with a `TenantAuthError`, except for bugs in the option callbacks. */
+  resolve(event: E): Promise<TenantPrincipal>;
 }
 
-/** Ask the options' authorizer, if any; resolves only on ALLOW. */
-export async function runAuthorizer<E>(event: E, principal: TenantPrincipal, options: EventAuthOptions<E>): Promise<void> {
-  if (options.authorizer === undefined) return;
-  const context = options.authorizationContext === undefined ? undefined : evaluate(options.authorizationContext, event, principal);
+/** Build the pipeline of validated event options; `access` replaces how the event is read (authorizer events). */
+export function createEventAuth<E>(auth: TenantAuth, options: EventAuthOptions<E>, where: string, access: RequestAccess<E> = EVENT_ACCESS): EventAuth<E> {
+  const pipeline = createRequestAuth<E>(auth, options, access, where);
+  const authorizer = options.authorizer;
+  const spec: AuthorizationSpec<E> | undefined =
+    authorizer === undefined
+      ? undefined
+      : {
+          action: options.action as FromEvent<E, ActionRef>,
+          resource: options.resource as FromEvent<E, ResourceRef>,
+          context: options.authorizationContext,
+        };
   const onDecision = options.onDecision;
-  await authorizeOrThrow(
-    options.authorizer,
-    {
-      principal,
-      action: evaluate(options.action as FromEvent<E, ActionRef>, event, principal),
-      resource: evaluate(options.resource as FromEvent<E, ResourceRef>, event, principal),
-      ...(context === undefined ? {} : { context }),
+  async function check(event: E, principal: TenantPrincipal): Promise<void> {
+    runGuards(principal, options);
+    if (authorizer !== undefined) await authorizeInput(authorizer, spec as AuthorizationSpec<E>, event, principal, onDecision);
+  }
+  return {
+    pipeline,
+    check,
+    async resolve(event) {
+      const principal = (await pipeline.principal(event)) as TenantPrincipal;
+      await check(event, principal);
+      return principal;
     },
-    onDecision === undefined ? undefined : (decision) => onDecision(decision, event),
-  );
-}
-
-/**
- * Authenticate an HTTP event (REST, HTTP API, ALB): read the Authorization header and the tenant
- * hint, resolve the principal with the core, then run the guards and the authorizer.
- * Rejects only with a `TenantAuthError`, except for bugs in the option callbacks.
- */
-export async function resolveHttpEvent<E>(auth: TenantAuth, event: E, options: EventAuthOptions<E>): Promise<TenantPrincipal> {
-  const { credential, tenantHint } = readEvent(event, options);
-  const principal = await auth.resolveTenant(credential, { tenantHint });
-  runGuards(principal, options);
-  await runAuthorizer(event, principal, options);
-  return principal;
+  };
 }

@@ -4,9 +4,10 @@ import type { TenantPrincipal } from "../../core/principal.js";
 import type { TenantAuth } from "../../core/tenant-auth.js";
 import type { LambdaHttpEvent, LambdaHttpResult } from "./events.js";
 import { reportError } from "../../core/adapter-options.js";
+import { checkTenantAuth } from "../../core/request-auth.js";
 import { errorResponse } from "./events.js";
 import type { EventAuthOptions } from "./resolve.js";
-import { checkEventAuthOptions, resolveHttpEvent } from "./resolve.js";
+import { checkEventAuthOptions, createEventAuth } from "./resolve.js";
 
 /** Options of {@link withTenant}: the tenant hint sources, and guards to run before the handler. */
 export type WithTenantOptions<E = LambdaHttpEvent> = EventAuthOptions<E>;
@@ -40,13 +41,14 @@ export function withTenant<E extends LambdaHttpEvent, R = LambdaHttpResult<E>, P
   handler: TenantHandler<E, R, P>,
   options: WithTenantOptions<E> = {},
 ): (event: E, context: Context) => Promise<R | LambdaHttpResult<E>> {
-  if (typeof auth?.resolveTenant !== "function") throw new TypeError("withTenant: the first argument must come from createTenantAuth()");
+  checkTenantAuth(auth, "withTenant");
   if (typeof handler !== "function") throw new TypeError("withTenant: handler must be a function");
   checkEventAuthOptions(options as EventAuthOptions<unknown>, "withTenant");
+  const eventAuth = createEventAuth(auth, options, "withTenant");
   return async function tenantHandler(event: E, context: Context): Promise<R | LambdaHttpResult<E>> {
     let principal: P;
     try {
-      principal = (await resolveHttpEvent(auth, event, options)) as P;
+      principal = (await eventAuth.resolve(event)) as P;
     } catch (err) {
       reportError(options.onError, err, event);
       if (isTenantAuthError(err)) return errorResponse(event, err);
