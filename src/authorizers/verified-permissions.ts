@@ -7,8 +7,12 @@
 import { createHash } from "node:crypto";
 import type { AuthorizationRequest, Authorizer, Decision } from "../core/authorizer.js";
 import { BoundedCache } from "../core/cache.js";
-import type { CedarEntity, CedarEntityUid, CedarRequest, CedarSchemaJson, CedarValue } from "../core/cedar-entities.js";
-import { canonicalJson, normalizeEntity, qualifyType, toAttributeRecord, toCedarRequest, toEntityIdentifier, toEntityList } from "../core/cedar-entities.js";
+import type { CedarRequest } from "../core/cedar/request.js";
+import { normalizeEntity, toCedarRequest } from "../core/cedar/request.js";
+import type { CedarSchemaJson } from "../core/cedar/schema.js";
+import type { CedarEntity, CedarEntityUid, CedarValue } from "../core/cedar/values.js";
+import { canonicalJson, qualifyType } from "../core/cedar/values.js";
+import { toAttributeRecord, toEntityIdentifier, toEntityList } from "../core/cedar/wire.js";
 import { TenantAuthError } from "../core/errors.js";
 import type { OptionsSchema } from "../core/options.js";
 import { checkOption, validateOptions } from "../core/options.js";
