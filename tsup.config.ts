@@ -33,7 +33,7 @@ const sharedCore: Plugin = {
   setup(build) {
     // tsup builds CJS with splitting as ESM and converts it afterwards: only the extension tells.
     const file = build.initialOptions.outExtension?.[".js"] === ".cjs" ? "./core.cjs" : "./core.js";
-    build.onResolve({ filter: /\/core\/[\w-]+\.js$/ }, (args) => {
+    build.onResolve({ filter: /\/core\/(?:[\w-]+\/)*[\w-]+\.js$/ }, (args) => {
       if (args.importer.startsWith(coreDir)) return undefined;
       const target = resolve(args.resolveDir, args.path);
       return target.startsWith(coreDir) ? { path: file, external: true } : undefined;

@@ -7,8 +7,9 @@ import { tenantAuthPlugin } from "cognito-tenancy/fastify";
 // (cognito-tenancy/verified-permissions). Any object with isAuthorized() will do:
 class SameTenantAuthorizer implements Authorizer {
   async isAuthorized({ principal, resource }: AuthorizationRequest): Promise<Decision> {
-    const allowed = resource.attributes?.["tenantId"] === principal.tenantId;
-    return { allowed, decision: allowed ? "ALLOW" : "DENY", determiningPolicies: [], errors: [] };
+    // A Decision is either { allowed: true, decision: "ALLOW" } or { allowed: false, decision: "DENY" }.
+    if (resource.attributes?.["tenantId"] === principal.tenantId) return { allowed: true, decision: "ALLOW", determiningPolicies: [], errors: [] };
+    return { allowed: false, decision: "DENY", determiningPolicies: [], errors: [] };
   }
 }
 

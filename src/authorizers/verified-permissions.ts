@@ -6,9 +6,12 @@
  */
 import { createHash } from "node:crypto";
 import type { AuthorizationRequest, Authorizer, Decision } from "../core/authorizer.js";
-import { BoundedCache } from "../core/cache.js";
-import type { CedarEntity, CedarEntityUid, CedarRequest, CedarSchemaJson, CedarValue } from "../core/cedar-entities.js";
-import { canonicalJson, normalizeEntity, qualifyType, toAttributeRecord, toCedarRequest, toEntityIdentifier, toEntityList } from "../core/cedar-entities.js";
+import type { CedarRequest } from "../core/cedar/request.js";
+import { normalizeEntity, toCedarRequest } from "../core/cedar/request.js";
+import type { CedarSchemaJson } from "../core/cedar/schema.js";
+import type { CedarEntity, CedarValue } from "../core/cedar/values.js";
+import { canonicalJson, qualifyType } from "../core/cedar/values.js";
+import { toAttributeRecord, toEntityIdentifier } from "../core/cedar/wire.js";
 import { TenantAuthError } from "../core/errors.js";
 import type { OptionsSchema } from "../core/options.js";
 import { checkOption, validateOptions } from "../core/options.js";
@@ -18,23 +21,13 @@ import type { TelemetrySpan } from "../core/telemetry.js";
 import { startTelemetry, traceDecision, tracing } from "../core/telemetry.js";
 import { toDecision } from "./decision.js";
 import { chooseEntityTypes, readIdentitySources, storeReader } from "./identity-source.js";
+import type { VerifiedPermissionsClientLike } from "./vp/client.js";
+import { createVpClient } from "./vp/client.js";
+import { createDecisionCache } from "./vp/decision-cache.js";
+import { MAX_BATCH, createDispatcher, mentionedUids } from "./vp/dispatch.js";
+import { errorName, field, unavailable } from "./vp/errors.js";
 
-/**
- * The client: a `VerifiedPermissionsClient` from `@aws-sdk/client-verifiedpermissions` (anything
- * with `send(command, { abortSignal })`), or the aggregated `VerifiedPermissions` class.
- */
-export type VerifiedPermissionsClientLike =
-  | { send(command: unknown, options?: { abortSignal?: AbortSignal }): Promise<unknown> }
-  | {
-      isAuthorized(input: unknown, options?: { abortSignal?: AbortSignal }): Promise<unknown>;
-      batchIsAuthorized(input: unknown, options?: { abortSignal?: AbortSignal }): Promise<unknown>;
-      isAuthorizedWithToken(input: unknown, options?: { abortSignal?: AbortSignal }): Promise<unknown>;
-      batchIsAuthorizedWithToken(input: unknown, options?: { abortSignal?: AbortSignal }): Promise<unknown>;
-      /** With these three, `ready()` (or the first decision) reads the store and its identity source. */
-      getPolicyStore?(input: unknown, options?: { abortSignal?: AbortSignal }): Promise<unknown>;
-      listIdentitySources?(input: unknown, options?: { abortSignal?: AbortSignal }): Promise<unknown>;
-      getIdentitySource?(input: unknown, options?: { abortSignal?: AbortSignal }): Promise<unknown>;
-    };
+export type { VerifiedPermissionsClientLike } from "./vp/client.js";
 
 /** Options of {@link createVerifiedPermissionsAuthorizer}. */
 export interface VerifiedPermissionsAuthorizerOptions {
@@ -140,52 +133,6 @@ interface VpResult {
   errors?: { errorDescription?: string }[];
 }
 
-interface Pending {
-  readonly key: string;
-  readonly item: Record<string, unknown>;
-  /** The raw JWT in mode "withToken". */
-  readonly token: string | undefined;
-  readonly tokenUse: "id" | "access";
-  readonly entities: readonly CedarEntity[];
-  /** Uids this request names (its resource, parents, entity references in attributes and context). */
-  readonly mentions: ReadonlySet<string>;
-  readonly deadline: number;
-  /** The cache generation when asked: a decision asked for before clearCache() is not stored. */
-  readonly generation: number;
-  resolve(d: Decision): void;
-  reject(e: unknown): void;
-}
-
-interface Group {
-  readonly groupKey: string;
-  readonly token: string | undefined;
-  readonly tokenUse: "id" | "access";
-  readonly items: Pending[];
-  readonly entities: Map<string, { entity: CedarEntity; json: string }>;
-  /** Uids some request of the group names without describing them: it was asked about them as absent. */
-  readonly undescribed: Set<string>;
-  timer: NodeJS.Timeout | NodeJS.Immediate | undefined;
-}
-
-type Operation = "IsAuthorized" | "BatchIsAuthorized" | "IsAuthorizedWithToken" | "BatchIsAuthorizedWithToken";
-
-type SdkModule = typeof import("@aws-sdk/client-verifiedpermissions");
-let sdk: Promise<SdkModule> | undefined;
-function loadSdk(): Promise<SdkModule> {
-  sdk ??= import("@aws-sdk/client-verifiedpermissions").catch((err: unknown) => {
-    sdk = undefined;
-    throw new Error("cognito-tenancy: Verified Permissions needs the optional peer dependency @aws-sdk/client-verifiedpermissions, or pass `client`", { cause: err });
-  });
-  return sdk;
-}
-
-const METHOD: Record<Operation, "isAuthorized" | "batchIsAuthorized" | "isAuthorizedWithToken" | "batchIsAuthorizedWithToken"> = {
-  IsAuthorized: "isAuthorized",
-  BatchIsAuthorized: "batchIsAuthorized",
-  IsAuthorizedWithToken: "isAuthorizedWithToken",
-  BatchIsAuthorizedWithToken: "batchIsAuthorizedWithToken",
-};
-
 // Verified Permissions stores hold the schema as JSON; Cedar schema text is the other common form
 // and would otherwise fail here with a bare SyntaxError.
 function parseSchemaJson(text: string): CedarSchemaJson {
@@ -212,8 +159,6 @@ function tokenBelongsTo(token: string, principal: TenantPrincipal): boolean {
   }
 }
 
-// The client sees one generic description; what went wrong (an AWS exception name, a mapping
-// error) stays in `cause`, for the app's logs.
 /** Claims that change with every token of one sign-in, and that no policy should read. */
 const PER_TOKEN_CLAIMS = new Set(["jti", "origin_jti", "iat", "exp", "nbf", "auth_time", "event_id"]);
 
@@ -223,67 +168,10 @@ function stableClaims(claims: Readonly<Record<string, unknown>>): Record<string,
   return out;
 }
 
-function unavailable(detail: string, cause?: unknown): TenantAuthError {
-  return new TenantAuthError("authorizer_unavailable", "The policy engine could not decide", {
-    cause: cause ?? new Error(`Verified Permissions authorizer: ${detail}`),
-  });
-}
-
-/**
- * A client may reject with anything: `undefined`, `null`, a string, a frozen object, an object whose
- * getters throw. Reading a field of it must never throw (a throw in a catch would escape as an
- * unhandled rejection and take the process down).
- */
-function field(err: unknown, name: string): unknown {
-  if ((typeof err !== "object" && typeof err !== "function") || err === null) return undefined;
-  try {
-    return (err as Record<string, unknown>)[name];
-  } catch {
-    return undefined;
-  }
-}
-
-/** The error's name for the cause message: its `name` when it is a string, else its type. */
-function errorName(err: unknown): string {
-  const name = field(err, "name");
-  if (typeof name === "string" && name.length > 0) return name;
-  return err === null ? "null" : typeof err;
-}
-
-/**
- * What the service model marks retryable (`ThrottlingException`, `InternalServerException`; the SDK
- * sets `$retryable` on both), and HTTP 429.
- */
-function isRetryable(err: unknown): boolean {
-  const name = field(err, "name");
-  if (name === "ThrottlingException" || name === "InternalServerException") return true;
-  const retryable = field(err, "$retryable");
-  if (typeof retryable === "object" && retryable !== null) return true;
-  return field(field(err, "$metadata"), "httpStatusCode") === 429;
-}
-
 /** How long ready() waits for the store and identity source reads (the SDK's first call is slow). */
 const STORE_READ_MS = 10_000;
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-/**
- * The identity of a batch request as the service echoes it in each result's `request`: principal
- * (absent with a token), action, resource, and context (absent and empty alike).
- */
-function requestSignature(request: unknown): string {
-  const context = field(request, "context");
-  return canonicalJson({
-    principal: field(request, "principal") ?? null,
-    action: field(request, "action") ?? null,
-    resource: field(request, "resource") ?? null,
-    context: context === undefined || context === null ? {} : (field(context, "contextMap") ?? context),
-  });
-}
-
 const WHERE = "createVerifiedPermissionsAuthorizer";
-/** The service's limit on requests in one batch call. */
-const MAX_BATCH = 30;
 
 const CACHE_OPTIONS: OptionsSchema = {
   maxEntries: { type: "number", integer: true, min: 1, max: 10_000_000 },
@@ -353,8 +241,6 @@ export function createVerifiedPermissionsAuthorizer(options: VerifiedPermissions
   // resolveTenant starts remembering each principal's token (costs nothing until asked for).
   if (mode === "withToken") wantTokens();
   const timeoutMs = options.timeoutMs ?? 1000;
-  const maxAttempts = options.retry?.maxAttempts ?? 4;
-  const baseDelayMs = options.retry?.baseDelayMs ?? 25;
   const batchOption = options.batch === true ? {} : options.batch === false ? undefined : options.batch;
   const batch =
     batchOption === undefined
@@ -365,8 +251,6 @@ export function createVerifiedPermissionsAuthorizer(options: VerifiedPermissions
           // A full group always goes as one batch call, so a minSize above maxSize means "full only".
           minSize: Math.min(batchOption.minSize ?? MAX_BATCH, batchOption.maxSize ?? MAX_BATCH),
         };
-  const cache = options.cache === false ? undefined : new BoundedCache<{ decision: Decision; expiresAtMs: number }>(options.cache?.maxEntries ?? 10_000);
-  const ttlMs = options.cache === false ? 0 : (options.cache?.ttlMs ?? 60_000);
   const schema = typeof options.schema === "string" ? parseSchemaJson(options.schema) : options.schema;
   const staticEntities = (options.entities ?? []).map((e, i) => {
     try {
@@ -395,54 +279,17 @@ export function createVerifiedPermissionsAuthorizer(options: VerifiedPermissions
   // Set once the store's identity source is read (its entity types over the options').
   let mapping: typeof baseMapping | undefined;
 
-  let client: Promise<VerifiedPermissionsClientLike> | undefined = options.client ? Promise.resolve(options.client) : undefined;
-  function getClient(): Promise<VerifiedPermissionsClientLike> {
-    if (!client) {
-      client = loadSdk().then((m) => new m.VerifiedPermissionsClient({ maxAttempts: 1, ...(options.region ? { region: options.region } : {}), ...options.clientConfig }));
-      client.catch(() => {
-        client = undefined;
-      });
-    }
-    return client;
-  }
-
-  async function call(op: Operation, input: Record<string, unknown>, signal: AbortSignal): Promise<unknown> {
-    const c = await getClient();
-    if ("send" in c && typeof c.send === "function") {
-      const m = await loadSdk();
-      const commands: Record<Operation, new (input: never) => unknown> = {
-        IsAuthorized: m.IsAuthorizedCommand as never,
-        BatchIsAuthorized: m.BatchIsAuthorizedCommand as never,
-        IsAuthorizedWithToken: m.IsAuthorizedWithTokenCommand as never,
-        BatchIsAuthorizedWithToken: m.BatchIsAuthorizedWithTokenCommand as never,
-      };
-      return c.send(new commands[op](input as never), { abortSignal: signal });
-    }
-    const method = (c as Record<string, unknown>)[METHOD[op]];
-    if (typeof method !== "function") throw new TypeError(`the client has neither send() nor ${METHOD[op]}()`);
-    return (method as (i: unknown, o: unknown) => Promise<unknown>).call(c, input, { abortSignal: signal });
-  }
-
-  /** One service call; retryable errors retried with jittered exponential backoff until the deadline. */
-  async function callWithRetry(op: Operation, input: Record<string, unknown>, deadline: number): Promise<unknown> {
-    for (let attempt = 1; ; attempt++) {
-      const remaining = deadline - Date.now();
-      if (remaining <= 0) throw unavailable("Verified Permissions did not answer in time");
-      const controller = new AbortController();
-      const timer = setTimeout(() => controller.abort(), remaining);
-      try {
-        return await call(op, input, controller.signal);
-      } catch (err) {
-        if (controller.signal.aborted) throw unavailable("Verified Permissions did not answer in time", err);
-        if (!isRetryable(err) || attempt >= maxAttempts) throw err;
-        const delay = baseDelayMs * 2 ** (attempt - 1) * (0.5 + Math.random() / 2);
-        if (Date.now() + delay >= deadline) throw err;
-        await sleep(delay);
-      } finally {
-        clearTimeout(timer);
-      }
-    }
-  }
+  const client = createVpClient({
+    client: options.client,
+    region: options.region,
+    clientConfig: options.clientConfig,
+    maxAttempts: options.retry?.maxAttempts ?? 4,
+    baseDelayMs: options.retry?.baseDelayMs ?? 25,
+  });
+  const dispatcher = createDispatcher({ policyStoreId: options.policyStoreId, call: client.call, batch });
+  const cache = createDecisionCache<Decision>(
+    options.cache === false ? undefined : { maxEntries: options.cache?.maxEntries ?? 10_000, ttlMs: options.cache?.ttlMs ?? 60_000 },
+  );
 
   let storeRead: Promise<void> | undefined;
   let storeReads = 0;
@@ -454,7 +301,7 @@ export function createVerifiedPermissionsAuthorizer(options: VerifiedPermissions
   function readStore(waitMs: number): Promise<void> {
     storeRead ??= (async () => {
       storeReads++;
-      const read = storeReader(await getClient(), loadSdk);
+      const read = storeReader(await client.get(), client.loadSdk);
       if (!read) {
         mapping = baseMapping;
         return;
@@ -474,11 +321,6 @@ export function createVerifiedPermissionsAuthorizer(options: VerifiedPermissions
     return Promise.race([storeRead, late]).finally(() => clearTimeout(timer));
   }
 
-  const groups = new Map<string, Group>();
-  const inflight = new Map<string, Promise<Decision>>();
-  // Bumped by clearCache(): decisions already on their way were made under the old policies.
-  let generation = 0;
-
   function resultToDecision(r: VpResult | undefined): Decision {
     if (!r || (r.decision !== "ALLOW" && r.decision !== "DENY")) throw unavailable("Verified Permissions answered without a decision");
     const policies: unknown = r.determiningPolicies ?? [];
@@ -492,124 +334,6 @@ export function createVerifiedPermissionsAuthorizer(options: VerifiedPermissions
       (errors as { errorDescription?: unknown }[]).map((e) => String(e.errorDescription)),
       options.allowWithErrors === true,
     );
-  }
-
-  function settle(it: Pending, r: unknown): void {
-    try {
-      const d = resultToDecision(r as VpResult | undefined);
-      if (cache && it.generation === generation) cache.set(it.key, { decision: d, expiresAtMs: Date.now() + ttlMs });
-      it.resolve(d);
-    } catch (err) {
-      it.reject(err instanceof TenantAuthError ? err : unavailable("Verified Permissions answered a malformed decision", err));
-    }
-  }
-
-  function failAll(items: readonly Pending[], err: unknown): void {
-    const e = err instanceof TenantAuthError ? err : unavailable(`Verified Permissions could not decide: ${errorName(err)}`, err);
-    for (const it of items) it.reject(e);
-  }
-
-  /** One decision, one `IsAuthorized(WithToken)` call, with the entities of its own request. */
-  async function runSingle(it: Pending): Promise<void> {
-    try {
-      const input: Record<string, unknown> = { policyStoreId: options.policyStoreId, ...it.item };
-      if (it.entities.length > 0) input["entities"] = { entityList: toEntityList(it.entities) };
-      if (it.token !== undefined) input[it.tokenUse === "id" ? "identityToken" : "accessToken"] = it.token;
-      settle(it, await callWithRetry(it.token !== undefined ? "IsAuthorizedWithToken" : "IsAuthorized", input, it.deadline));
-    } catch (err) {
-      failAll([it], err);
-    }
-  }
-
-  /**
-   * One batch call. Each result names the request it answers (`request`, required in the service's
-   * output): a result is matched to its request by that, never by its position, and a request no
-   * result lines up with is refused (503), so a reordered or partial answer cannot hand one
-   * request's ALLOW to another.
-   */
-  async function runBatch(group: Group): Promise<void> {
-    const items = group.items;
-    try {
-      const deadline = Math.min(...items.map((i) => i.deadline));
-      const entities = [...group.entities.values()].map((e) => e.entity);
-      const input: Record<string, unknown> = { policyStoreId: options.policyStoreId, requests: items.map((i) => i.item) };
-      if (entities.length > 0) input["entities"] = { entityList: toEntityList(entities) };
-      if (group.token !== undefined) input[group.tokenUse === "id" ? "identityToken" : "accessToken"] = group.token;
-      const out = await callWithRetry(group.token !== undefined ? "BatchIsAuthorizedWithToken" : "BatchIsAuthorized", input, deadline);
-      const results = field(out, "results");
-      if (!Array.isArray(results) || results.length !== items.length) throw unavailable("Verified Permissions answered a batch with the wrong number of results");
-      const waiting = new Map<string, Pending[]>();
-      for (const it of items) {
-        const sig = requestSignature(it.item);
-        const list = waiting.get(sig);
-        if (list) list.push(it);
-        else waiting.set(sig, [it]);
-      }
-      for (const r of results as unknown[]) {
-        const echoed = field(r, "request");
-        const it = echoed === undefined ? undefined : waiting.get(requestSignature(echoed))?.shift();
-        if (it) settle(it, r);
-      }
-      const unanswered = [...waiting.values()].flat();
-      if (unanswered.length > 0) failAll(unanswered, unavailable("Verified Permissions answered a batch whose results do not line up with its requests"));
-    } catch (err) {
-      failAll(items, err);
-    }
-  }
-
-  function run(group: Group): void {
-    if (batch && group.items.length >= Math.max(2, batch.minSize)) void runBatch(group);
-    else for (const it of group.items) void runSingle(it);
-  }
-
-  function flush(group: Group): void {
-    if (groups.get(group.groupKey) === group) groups.delete(group.groupKey);
-    if (group.timer !== undefined) {
-      if (batch && batch.windowMs > 0) clearTimeout(group.timer as NodeJS.Timeout);
-      else clearImmediate(group.timer as NodeJS.Immediate);
-    }
-    run(group);
-  }
-
-  function enqueue(groupKey: string, pending: Pending): void {
-    // Single calls (the default): nothing to collect.
-    if (!batch) {
-      void runSingle(pending);
-      return;
-    }
-    let group = groups.get(groupKey);
-    if (group) {
-      // Entities of one call are shared by its requests, so a request must not meet another
-      // description of a uid it names than its own: a uid with different content, or described by
-      // one request and named without a description (an entity with no parents or attributes) by
-      // another, starts a new call. Otherwise the decision (and its cache entry) would depend on
-      // entities its own request never carried.
-      const g = group;
-      const own = new Set(pending.entities.map(uidKey));
-      const conflict =
-        pending.entities.some((e) => {
-          const k = uidKey(e);
-          const have = g.entities.get(k);
-          return have !== undefined ? have.json !== canonicalJson(e) : g.undescribed.has(k);
-        }) || [...pending.mentions].some((k) => !own.has(k) && g.entities.has(k));
-      if (conflict) {
-        flush(group);
-        group = undefined;
-      }
-    }
-    if (!group) {
-      group = { groupKey, token: pending.token, tokenUse: pending.tokenUse, items: [], entities: new Map(), undescribed: new Set(), timer: undefined };
-      groups.set(groupKey, group);
-      const g = group;
-      g.timer = batch.windowMs > 0 ? setTimeout(() => flush(g), batch.windowMs) : setImmediate(() => flush(g));
-    }
-    group.items.push(pending);
-    for (const e of pending.entities) {
-      const k = uidKey(e);
-      if (!group.entities.has(k)) group.entities.set(k, { entity: e, json: canonicalJson(e) });
-    }
-    for (const k of pending.mentions) if (!group.entities.has(k)) group.undescribed.add(k);
-    if (group.items.length >= batch.maxSize) flush(group);
   }
 
   function isAuthorized(request: AuthorizationRequest): Promise<Decision> {
@@ -653,21 +377,14 @@ export function createVerifiedPermissionsAuthorizer(options: VerifiedPermissions
     const key = createHash("sha256")
       .update(canonicalJson({ mode, principal: cedar.principal, claims, action: cedar.action, resource: cedar.resource, context: cedar.context, entities }))
       .digest("base64url");
-    const now = Date.now();
-    // An entry lives ttlMs and serves any principal whose token is still valid and whose key is the
-    // same: the key holds everything a policy can read (with a schema, only what it declares), so a
+    // The key holds everything a policy can read (with a schema, only what it declares), so a
     // refreshed token of the same user, even one that arrives after the old one expired, finds the
-    // old token's decisions. A principal whose own token has expired is never answered from here.
-    if (cache && request.principal.expiresAt.getTime() > now) {
-      const hit = cache.get(key);
-      if (hit && hit.expiresAtMs > now) {
-        span?.setAttribute("cognito_tenancy.cache_hit", true);
-        return Promise.resolve(hit.decision);
-      }
-      if (hit) cache.delete(key);
+    // old token's decisions.
+    const hit = cache.lookup(key, request.principal.expiresAt.getTime());
+    if (hit) {
+      span?.setAttribute("cognito_tenancy.cache_hit", true);
+      return Promise.resolve(hit);
     }
-    const running = inflight.get(key);
-    if (running) return running;
 
     const item: Record<string, unknown> = {
       action: { actionType: cedar.action.type, actionId: cedar.action.id },
@@ -688,81 +405,56 @@ export function createVerifiedPermissionsAuthorizer(options: VerifiedPermissions
           unavailable(`mode "withToken": request.entities holds an entity of the group type ${groupType}, which the service refuses beside a token (it builds the groups from cognito:groups)`),
         );
       }
-      const principalKey = uidKey({ uid: cedar.principal });
-      sent = entities.filter((e) => uidKey(e) !== principalKey && e.uid.type !== groupType);
+      sent = entities.filter((e) => !(e.uid.type === cedar.principal.type && e.uid.id === cedar.principal.id) && e.uid.type !== groupType);
       groupKey = `token\u0000${token}`;
     } else {
       item["principal"] = toEntityIdentifier(cedar.principal);
       groupKey = `principal\u0000${cedar.principal.type}\u0000${cedar.principal.id}`;
     }
 
-    const promise = new Promise<Decision>((resolve, reject) => {
-      const timer = setTimeout(() => reject(unavailable("Verified Permissions did not answer in time")), timeoutMs);
-      const done = <T>(f: (v: T) => void) => (v: T) => {
-        clearTimeout(timer);
-        f(v);
-      };
-      enqueue(groupKey, {
-        key,
-        item,
-        token,
-        tokenUse: request.principal.tokenUse,
-        entities: sent,
-        mentions: mentionedUids(cedar.resource, sent, cedar.context),
-        deadline: now + timeoutMs,
-        generation,
-        resolve: done(resolve),
-        reject: done(reject),
-      });
-    }).finally(() => {
-      if (inflight.get(key) === promise) inflight.delete(key);
-    });
-    inflight.set(key, promise);
-    return promise;
+    const deadline = Date.now() + timeoutMs;
+    return cache.share(
+      key,
+      (store) =>
+        new Promise<Decision>((resolve, reject) => {
+          const timer = setTimeout(() => reject(unavailable("Verified Permissions did not answer in time")), timeoutMs);
+          dispatcher.dispatch(groupKey, {
+            item,
+            token,
+            tokenUse: request.principal.tokenUse,
+            entities: sent,
+            mentions: mentionedUids(cedar.resource, sent, cedar.context),
+            deadline,
+            resolve(result) {
+              clearTimeout(timer);
+              try {
+                const d = resultToDecision(result as VpResult | undefined);
+                store(d);
+                resolve(d);
+              } catch (err) {
+                reject(err instanceof TenantAuthError ? err : unavailable("Verified Permissions answered a malformed decision", err));
+              }
+            },
+            reject(err) {
+              clearTimeout(timer);
+              reject(err);
+            },
+          });
+        }),
+    );
   }
 
   return {
     isAuthorized,
     async ready() {
-      const c = await getClient();
-      if ("send" in c && typeof c.send === "function") await loadSdk();
+      await client.prepare();
       await readStore(Math.max(timeoutMs, STORE_READ_MS));
     },
     clearCache() {
-      generation++;
-      inflight.clear();
-      cache?.clear();
+      cache.clear();
     },
     get cacheSize() {
-      return cache?.size ?? 0;
+      return cache.size;
     },
   };
-}
-
-function uidKey(e: Pick<CedarEntity, "uid">): string {
-  return `${e.uid.type}\u0000${e.uid.id}`;
-}
-
-/** Every uid a request names: its resource, its entities' parents, and entity references in attributes and context. */
-function mentionedUids(resource: CedarEntityUid, entities: readonly CedarEntity[], context: Readonly<Record<string, CedarValue>>): Set<string> {
-  const out = new Set<string>([uidKey({ uid: resource })]);
-  const visit = (value: unknown): void => {
-    if (typeof value !== "object" || value === null) return;
-    if (Array.isArray(value)) {
-      for (const v of value) visit(v);
-      return;
-    }
-    const ref = (value as { __entity?: unknown }).__entity;
-    if (typeof ref === "object" && ref !== null && typeof (ref as CedarEntityUid).type === "string" && typeof (ref as CedarEntityUid).id === "string") {
-      out.add(uidKey({ uid: ref as CedarEntityUid }));
-      return;
-    }
-    for (const v of Object.values(value)) visit(v);
-  };
-  for (const e of entities) {
-    for (const p of e.parents) out.add(uidKey({ uid: p }));
-    visit(e.attrs);
-  }
-  visit(context);
-  return out;
 }

@@ -52,17 +52,30 @@ export interface AuthorizationRequest {
   readonly token?: string;
 }
 
-/** The engine's answer. `allowed` is true only for an explicit ALLOW. */
-export interface Decision {
-  /** `true` only for an explicit ALLOW. */
-  readonly allowed: boolean;
-  /** The engine's verdict; anything it could not decide is a DENY or an error, never an ALLOW. */
-  readonly decision: "ALLOW" | "DENY";
+/**
+ * The engine's answer. `allowed` and `decision` say the same thing twice (read either): the type
+ * holds them together, `allowed: true` only with `decision: "ALLOW"`, so narrowing on one narrows
+ * the other and a decision that has one without the other cannot be built.
+ */
+export type Decision = (
+  | {
+      /** `true` only for an explicit ALLOW. */
+      readonly allowed: true;
+      /** The engine's verdict. */
+      readonly decision: "ALLOW";
+    }
+  | {
+      /** `false` for a DENY. */
+      readonly allowed: false;
+      /** The engine's verdict; anything it could not decide is a DENY or an error, never an ALLOW. */
+      readonly decision: "DENY";
+    }
+) & {
   /** Ids of the policies that decided. */
   readonly determiningPolicies: readonly string[];
   /** Evaluation errors the engine reported (a policy that errored does not allow). */
   readonly errors: readonly string[];
-}
+};
 
 /**
  * A policy engine: Verified Permissions (`cognito-tenancy/verified-permissions`) or local Cedar

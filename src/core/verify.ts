@@ -157,7 +157,10 @@ export class CognitoTokenVerifier {
   /** `clockToleranceSeconds` in milliseconds. */
   readonly graceMs: number;
   // customJwtCheck runs inside verifySync, after the signature checked out: it hands us the
-  // header and the exact JWK used, with no second parse.
+  // header and the exact JWK used, with no second parse. One field shared by every verification
+  // is safe only because verifySync is synchronous: verifyCached clears it, calls verifySync and
+  // reads it with no await in between, so no other verification can run in the gap. Never read it
+  // across an await, and never switch verifyCached to aws-jwt-verify's async verify().
   private checked: { header: { kid?: string; crit?: unknown }; jwk: JwkWithKid } | undefined;
 
   constructor(pools: readonly UserPoolConfig[], options: VerifierOptions = {}) {

@@ -29,7 +29,9 @@ const engine: Authorizer = {
   async isAuthorized(request: AuthorizationRequest): Promise<Decision> {
     if (request.resource.id === "boom") throw new Error("engine exploded");
     const allowed = request.principal.tenantId !== undefined && request.resource.id.startsWith(`${request.principal.tenantId}-`);
-    return { allowed, decision: allowed ? "ALLOW" : "DENY", determiningPolicies: [], errors: [] };
+    return allowed
+      ? { allowed: true, decision: "ALLOW", determiningPolicies: [], errors: [] }
+      : { allowed: false, decision: "DENY", determiningPolicies: [], errors: [] };
   },
 };
 

@@ -45,7 +45,7 @@ class TenantDocumentAuthorizer implements Authorizer {
     let allowed = request.resource.type === "Document" && owner === request.principal.tenantId;
     if (request.action === "DeleteDocument") allowed &&= request.principal.tenantRoles.includes("admin");
     else if (request.action !== "ReadDocument") allowed = false;
-    return { allowed, decision: allowed ? "ALLOW" : "DENY", determiningPolicies: allowed ? ["owner"] : [], errors: [] };
+    return allowed ? { allowed, decision: "ALLOW", determiningPolicies: ["owner"], errors: [] } : { allowed, decision: "DENY", determiningPolicies: [], errors: [] };
   }
 }
 

@@ -28,7 +28,7 @@ class TenantPrefixAuthorizer implements Authorizer {
     this.calls.push(request);
     if (request.resource.id === "boom") throw new Error("engine exploded");
     const allowed = request.principal.tenantId !== undefined && request.resource.id.startsWith(`${request.principal.tenantId}-`);
-    return { allowed, decision: allowed ? "ALLOW" : "DENY", determiningPolicies: allowed ? ["p1"] : [], errors: [] };
+    return allowed ? { allowed, decision: "ALLOW", determiningPolicies: ["p1"], errors: [] } : { allowed, decision: "DENY", determiningPolicies: [], errors: [] };
   }
 }
 

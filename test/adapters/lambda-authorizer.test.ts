@@ -196,7 +196,7 @@ describe("authorizer with a policy engine", () => {
   const engine = (answer: "ALLOW" | "DENY" | "throw"): Authorizer & { isAuthorized: ReturnType<typeof vi.fn> } => ({
     isAuthorized: vi.fn(async () => {
       if (answer === "throw") throw new Error("timeout");
-      return { allowed: answer === "ALLOW", decision: answer, determiningPolicies: [], errors: [] };
+      return answer === "ALLOW" ? { allowed: true as const, decision: answer, determiningPolicies: [], errors: [] } : { allowed: false as const, decision: answer, determiningPolicies: [], errors: [] };
     }),
   });
   const options = (authorizer: Authorizer) => ({

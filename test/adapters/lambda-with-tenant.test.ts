@@ -206,7 +206,7 @@ describe("withTenant guards and authorizer", () => {
     return {
       isAuthorized: vi.fn(async () => {
         if (answer === "throw") throw new Error("connect ECONNREFUSED");
-        return { allowed: answer === "ALLOW", decision: answer, determiningPolicies: [], errors: [] };
+        return answer === "ALLOW" ? { allowed: true as const, decision: answer, determiningPolicies: [], errors: [] } : { allowed: false as const, decision: answer, determiningPolicies: [], errors: [] };
       }),
     };
   }

@@ -15,8 +15,8 @@ import { lambdaContext, loadEvent } from "./lambda-helpers.js";
 // A real rule: a tenant may read its own documents (ids "<tenant>/...").
 const ownDocuments: Authorizer = {
   async isAuthorized({ principal, resource }) {
-    const allowed = resource.id.startsWith(`${principal.tenantId}/`);
-    return { allowed, decision: allowed ? "ALLOW" : "DENY", determiningPolicies: allowed ? ["own-documents"] : [], errors: [] };
+    if (resource.id.startsWith(`${principal.tenantId}/`)) return { allowed: true, decision: "ALLOW", determiningPolicies: ["own-documents"], errors: [] };
+    return { allowed: false, decision: "DENY", determiningPolicies: [], errors: [] };
   },
 };
 

@@ -15,7 +15,7 @@ import { createTenantCredentials } from "../../src/credentials/index.js";
 const PROBE = "__probe__";
 const pool = { userPoolId: "us-east-1_Probe", clientId: null, tokenUse: null };
 const auth = createTenantAuth({ userPools: [pool] });
-const engine = { isAuthorized: async () => ({ allowed: false, decision: "DENY" as const, determiningPolicies: [], errors: [] }) };
+const engine = { isAuthorized: async () => ({ allowed: false as const, decision: "DENY" as const, determiningPolicies: [], errors: [] }) };
 const identityPool = { identityPoolId: "us-east-1:00000000-0000-0000-0000-000000000000" };
 const vp = { policyStoreId: "PSEXAMPLEabcdefg111111", namespace: "N" };
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
