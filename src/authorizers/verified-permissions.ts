@@ -16,7 +16,7 @@ import { TenantAuthError } from "../core/errors.js";
 import type { OptionsSchema } from "../core/options.js";
 import { checkOption, validateOptions } from "../core/options.js";
 import type { TenantPrincipal } from "../core/principal.js";
-import { tokenOf, wantTokens } from "../core/principal-token.js";
+import { tokenBelongsTo, tokenOf, wantTokens } from "../core/principal-token.js";
 import type { TelemetrySpan } from "../core/telemetry.js";
 import { startTelemetry, traceDecision, tracing } from "../core/telemetry.js";
 import { toDecision } from "./decision.js";
@@ -146,18 +146,6 @@ function parseSchemaJson(text: string): CedarSchemaJson {
   }
 }
 
-/** The token's (unverified) `sub` and `iss` name this principal: enough to refuse a mix-up. */
-function tokenBelongsTo(token: string, principal: TenantPrincipal): boolean {
-  // The usual case: the principal came from resolveTenant, which knows its token. No parse.
-  const known = tokenOf(principal);
-  if (known !== undefined) return known === token;
-  try {
-    const payload = JSON.parse(Buffer.from(token.split(".")[1] ?? "", "base64url").toString("utf8")) as { sub?: unknown; iss?: unknown };
-    return payload.sub === principal.sub && payload.iss === principal.issuer;
-  } catch {
-    return false;
-  }
-}
 
 /** Claims that change with every token of one sign-in, and that no policy should read. */
 const PER_TOKEN_CLAIMS = new Set(["jti", "origin_jti", "iat", "exp", "nbf", "auth_time", "event_id"]);

@@ -1,3 +1,4 @@
+import { Buffer } from "node:buffer";
 import type { TenantPrincipal } from "./principal.js";
 
 // The raw token each principal was resolved from, for engines that need it again
@@ -22,4 +23,20 @@ export function rememberToken(principal: TenantPrincipal, token: string): void {
 /** @internal The token `principal` was verified from, if `resolveTenant` served it while on. */
 export function tokenOf(principal: TenantPrincipal): string | undefined {
   return tokens.get(principal);
+}
+
+/**
+ * @internal Whether `token` is `principal`'s own: the very token `resolveTenant` verified for it
+ * when known, else one naming the same `sub` and `iss` (read unverified: enough to refuse a
+ * mix-up, where the caller passes a token beside a principal from elsewhere).
+ */
+export function tokenBelongsTo(token: string, principal: TenantPrincipal): boolean {
+  const known = tokenOf(principal);
+  if (known !== undefined) return known === token;
+  try {
+    const payload = JSON.parse(Buffer.from(token.split(".")[1] ?? "", "base64url").toString("utf8")) as { sub?: unknown; iss?: unknown };
+    return payload.sub === principal.sub && payload.iss === principal.issuer;
+  } catch {
+    return false;
+  }
 }

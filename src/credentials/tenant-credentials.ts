@@ -5,7 +5,7 @@ import { TenantAuthError, isTenantAuthError } from "../core/errors.js";
 import type { OptionsSchema } from "../core/options.js";
 import { describeValue, validateOptions } from "../core/options.js";
 import type { TenantPrincipal } from "../core/principal.js";
-import { tokenOf, wantTokens } from "../core/principal-token.js";
+import { tokenBelongsTo, tokenOf, wantTokens } from "../core/principal-token.js";
 import { MAX_DURATION_SECONDS, MIN_DURATION_SECONDS, StsLimitError, checkRoleSessionName, checkSessionPolicy, checkSessionTags, roleSessionNameFor } from "./sts-limits.js";
 
 /** Anything with the AWS SDK v3 client's `send(command, { abortSignal })`. */
@@ -213,17 +213,6 @@ function isThrottling(err: unknown): boolean {
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-/** The token's (unverified) `sub` and `iss` name this principal: enough to refuse a mix-up. */
-function tokenBelongsTo(token: string, principal: TenantPrincipal): boolean {
-  const known = tokenOf(principal);
-  if (known !== undefined) return known === token;
-  try {
-    const payload = JSON.parse(Buffer.from(token.split(".")[1] ?? "", "base64url").toString("utf8")) as { sub?: unknown; iss?: unknown };
-    return payload.sub === principal.sub && payload.iss === principal.issuer;
-  } catch {
-    return false;
-  }
-}
 
 interface Entry {
   readonly credentials: TenantCredentials;
