@@ -1,4 +1,4 @@
-import { randomBytes } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import { createServer } from "node:http";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -82,4 +82,84 @@ export function temporaryAccessKeyId(): string {
 /** @internal A random secret or session token. */
 export function randomSecret(bytes: number): string {
   return randomBytes(bytes).toString("base64");
+}
+
+/**
+ * What an emulator hands the AWS SDK client: its endpoint, a region and dummy credentials. A type,
+ * not an interface, so it passes where a `clientConfig` record is taken.
+ */
+export type EmulatorClientConfig = {
+  readonly endpoint: string;
+  readonly region: string;
+  readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string };
+};
+
+/** What the Cognito Identity and STS emulators have in common. */
+export interface AwsCredentialsEmulator<Operation extends string> {
+  /** `http://127.0.0.1:<port>`. */
+  readonly endpoint: string;
+  /** For the SDK client, e.g. `new STSClient(emulator.clientConfig)`. */
+  readonly clientConfig: EmulatorClientConfig;
+  /** Calls received per operation (failed ones too). */
+  readonly calls: Readonly<Record<Operation, number>>;
+  readonly callCount: number;
+  resetCalls(): void;
+  /** Switch behaviour; with `times`, only for the next `times` calls. */
+  setBehavior(behavior: AwsEmulatorBehavior, options?: { times?: number }): void;
+  close(): Promise<void>;
+}
+
+/**
+ * @internal An error as an emulated AWS service answers it: its type (the error code), HTTP status,
+ * message, and any other members the service's error shape has.
+ */
+export class AwsServiceError extends Error {
+  constructor(
+    readonly type: string,
+    readonly status: number,
+    message: string,
+    readonly extra: Readonly<Record<string, unknown>> = {},
+  ) {
+    super(message);
+  }
+}
+
+/** @internal Answer in the AWS JSON protocol (`1.0` or `1.1`); `errorType` sets `x-amzn-errortype`. */
+export function sendAwsJson(res: ServerResponse, protocol: "1.0" | "1.1", status: number, body: unknown, errorType?: string): void {
+  const headers: Record<string, string> = { "content-type": `application/x-amz-json-${protocol}`, "x-amzn-requestid": randomUUID() };
+  if (errorType) headers["x-amzn-errortype"] = errorType;
+  res.writeHead(status, headers).end(JSON.stringify(body));
+}
+
+/** @internal An {@link AwsServiceError} in the AWS JSON protocol; `prefix` namespaces `__type` (`com.amazonaws.x#`). */
+export function failAwsJson(res: ServerResponse, protocol: "1.0" | "1.1", err: AwsServiceError, prefix = ""): void {
+  sendAwsJson(res, protocol, err.status, { __type: `${prefix}${err.type}`, message: err.message, ...err.extra }, err.type);
+}
+
+/**
+ * @internal One AWS JSON protocol call after routing: the body must be a JSON object (else
+ * `SerializationException`), `run` answers it; an {@link AwsServiceError} is answered as such,
+ * anything else as the service's internal error (`internal`).
+ */
+export async function answerAwsJson(
+  res: ServerResponse,
+  raw: string,
+  protocol: "1.0" | "1.1",
+  run: (body: Record<string, unknown>) => Promise<unknown>,
+  internal: (message: string) => AwsServiceError,
+  prefix = "",
+): Promise<void> {
+  let body: Record<string, unknown>;
+  try {
+    const parsed: unknown = JSON.parse(raw || "{}");
+    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw new TypeError("body must be a JSON object");
+    body = parsed as Record<string, unknown>;
+  } catch (err) {
+    return failAwsJson(res, protocol, new AwsServiceError("SerializationException", 400, err instanceof Error ? err.message : String(err)), prefix);
+  }
+  try {
+    sendAwsJson(res, protocol, 200, await run(body));
+  } catch (err) {
+    failAwsJson(res, protocol, err instanceof AwsServiceError ? err : internal(err instanceof Error ? err.message : String(err)), prefix);
+  }
 }

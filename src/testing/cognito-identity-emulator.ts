@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from "node:crypto";
+import { createHash } from "node:crypto";
 import type { ServerResponse } from "node:http";
 import { isTenantAuthError } from "../core/errors.js";
 import type { TenantPrincipal } from "../core/principal.js";
@@ -7,8 +7,8 @@ import type { TenantAuth } from "../core/tenant-auth.js";
 import type { UserPoolConfig } from "../core/verify.js";
 import type { IdentityPoolRoleMapping } from "../credentials/role-mapping.js";
 import { explainIdentityPoolRole } from "../credentials/role-mapping.js";
-import type { AwsEmulatorBehavior } from "./aws-emulator-server.js";
-import { randomSecret, startLoopbackServer, temporaryAccessKeyId } from "./aws-emulator-server.js";
+import type { AwsCredentialsEmulator, AwsEmulatorBehavior } from "./aws-emulator-server.js";
+import { AwsServiceError, answerAwsJson, failAwsJson, randomSecret, startLoopbackServer, temporaryAccessKeyId } from "./aws-emulator-server.js";
 
 /** The operations the identity pool emulator speaks. */
 export type CognitoIdentityOperation = "GetId" | "GetCredentialsForIdentity";
@@ -52,35 +52,18 @@ export interface IssuedCredentials {
   readonly expiration: Date;
 }
 
-/** A running identity pool emulator. */
-export interface CognitoIdentityEmulator {
-  /** `http://127.0.0.1:<port>`. */
-  readonly endpoint: string;
-  /** For the SDK client: `new CognitoIdentityClient(emulator.clientConfig)`, or `identityPool.clientConfig`. */
-  readonly clientConfig: { readonly endpoint: string; readonly region: string; readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string } };
-  /** Calls received per operation (failed ones too). */
-  readonly calls: Readonly<Record<CognitoIdentityOperation, number>>;
-  readonly callCount: number;
-  resetCalls(): void;
-  /** Switch behaviour; with `times`, only for the next `times` calls. `"throttle"` answers `TooManyRequestsException`. */
-  setBehavior(behavior: AwsEmulatorBehavior, options?: { times?: number }): void;
+/**
+ * A running identity pool emulator; `new CognitoIdentityClient(emulator.clientConfig)`, or
+ * `identityPool.clientConfig`. `setBehavior("throttle")` answers `TooManyRequestsException`.
+ */
+export interface CognitoIdentityEmulator extends AwsCredentialsEmulator<CognitoIdentityOperation> {
   /** What the credentials with this access key id were issued for (role, identity), or `undefined`. */
   issued(accessKeyId: string): IssuedCredentials | undefined;
-  close(): Promise<void>;
 }
 
-class ServiceError extends Error {
-  constructor(
-    readonly type: string,
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
 
-const invalidParameter = (message: string) => new ServiceError("InvalidParameterException", 400, message);
-const notAuthorized = (message: string) => new ServiceError("NotAuthorizedException", 400, message);
+const invalidParameter = (message: string) => new AwsServiceError("InvalidParameterException", 400, message);
+const notAuthorized = (message: string) => new AwsServiceError("NotAuthorizedException", 400, message);
 
 /**
  * Start a local Amazon Cognito identity pool service on 127.0.0.1 (port 0) that speaks its
@@ -115,7 +98,7 @@ export async function startCognitoIdentityEmulator(options: CognitoIdentityEmula
   function poolOf(id: unknown) {
     if (typeof id !== "string" || !/^[\w-]+:[0-9a-f-]+$/.test(id)) throw invalidParameter("1 validation error detected: Value at 'identityPoolId' failed to satisfy constraint");
     const pool = pools.get(id);
-    if (!pool) throw new ServiceError("ResourceNotFoundException", 400, `IdentityPool '${id}' not found.`);
+    if (!pool) throw new AwsServiceError("ResourceNotFoundException", 400, `IdentityPool '${id}' not found.`);
     return pool;
   }
 
@@ -175,7 +158,7 @@ export async function startCognitoIdentityEmulator(options: CognitoIdentityEmula
       });
       if (choice.role === undefined) {
         if (choice.source === "deny") throw notAuthorized("Ambiguous role mapping rules for: the identity pool's role mapping denies this user.");
-        throw new ServiceError("InvalidIdentityPoolConfigurationException", 400, "Invalid identity pool configuration. Check assigned IAM roles for this pool.");
+        throw new AwsServiceError("InvalidIdentityPoolConfigurationException", 400, "Invalid identity pool configuration. Check assigned IAM roles for this pool.");
       }
       const expiration = new Date(Math.floor(Date.now() / 1000 + lifetime) * 1000);
       const accessKeyId = temporaryAccessKeyId();
@@ -188,39 +171,21 @@ export async function startCognitoIdentityEmulator(options: CognitoIdentityEmula
     throw notAuthorized("Logins don't match. Please include at least one valid login for this identity or identity pool.");
   }
 
-  function send(res: ServerResponse, status: number, body: unknown, errorType?: string): void {
-    const headers: Record<string, string> = { "content-type": "application/x-amz-json-1.1", "x-amzn-requestid": randomUUID() };
-    if (errorType) headers["x-amzn-errortype"] = errorType;
-    res.writeHead(status, headers).end(JSON.stringify(body));
-  }
-  const fail = (res: ServerResponse, err: ServiceError) => send(res, err.status, { __type: err.type, message: err.message }, err.type);
+  const fail = (res: ServerResponse, err: AwsServiceError) => failAwsJson(res, "1.1", err);
 
   const server = await startLoopbackServer(async (req, raw, res) => {
     const target = String(req.headers["x-amz-target"] ?? "");
     const op = target.startsWith("AWSCognitoIdentityService.") ? target.slice("AWSCognitoIdentityService.".length) : "";
     if (req.method !== "POST" || (op !== "GetId" && op !== "GetCredentialsForIdentity")) {
-      return fail(res, new ServiceError("UnknownOperationException", 400, `unsupported operation ${JSON.stringify(target)}`));
+      return fail(res, new AwsServiceError("UnknownOperationException", 400, `unsupported operation ${JSON.stringify(target)}`));
     }
     calls[op]++;
     callCount++;
     const behavior = server.takeBehavior();
     if (behavior === "hang") return;
-    if (behavior === "error") return fail(res, new ServiceError("InternalErrorException", 500, "emulated internal error"));
-    if (behavior === "throttle") return fail(res, new ServiceError("TooManyRequestsException", 429, "Rate exceeded"));
-    let body: Record<string, unknown>;
-    try {
-      const parsed: unknown = JSON.parse(raw || "{}");
-      if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw new TypeError("body must be a JSON object");
-      body = parsed as Record<string, unknown>;
-    } catch (err) {
-      return fail(res, new ServiceError("SerializationException", 400, (err as Error).message));
-    }
-    try {
-      send(res, 200, await handle(op, body));
-    } catch (err) {
-      if (err instanceof ServiceError) return fail(res, err);
-      return fail(res, new ServiceError("InternalErrorException", 500, (err as Error).message));
-    }
+    if (behavior === "error") return fail(res, new AwsServiceError("InternalErrorException", 500, "emulated internal error"));
+    if (behavior === "throttle") return fail(res, new AwsServiceError("TooManyRequestsException", 429, "Rate exceeded"));
+    await answerAwsJson(res, raw, "1.1", (body) => handle(op, body), (message) => new AwsServiceError("InternalErrorException", 500, message));
   });
 
   const endpoint = server.endpoint;

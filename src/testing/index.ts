@@ -20,4 +20,4 @@ export { startCognitoIdentityEmulator } from "./cognito-identity-emulator.js";
 export type { CognitoIdentityEmulator, CognitoIdentityEmulatorOptions, CognitoIdentityOperation, EmulatedIdentityPool, IssuedCredentials } from "./cognito-identity-emulator.js";
 export { startStsEmulator } from "./sts-emulator.js";
 export type { StsEmulator, StsEmulatorOptions } from "./sts-emulator.js";
-export type { AwsEmulatorBehavior } from "./aws-emulator-server.js";
+export type { AwsEmulatorBehavior, AwsCredentialsEmulator, EmulatorClientConfig } from "./aws-emulator-server.js";

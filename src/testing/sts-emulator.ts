@@ -2,8 +2,8 @@ import { randomUUID } from "node:crypto";
 import type { ServerResponse } from "node:http";
 import { parseIamRoleArn } from "../core/claims.js";
 import { MAX_DURATION_SECONDS, MIN_DURATION_SECONDS, checkRoleSessionName, checkSessionPolicy, checkSessionTags } from "../credentials/sts-limits.js";
-import type { AwsEmulatorBehavior } from "./aws-emulator-server.js";
-import { randomSecret, startLoopbackServer, temporaryAccessKeyId } from "./aws-emulator-server.js";
+import type { AwsCredentialsEmulator } from "./aws-emulator-server.js";
+import { AwsServiceError, randomSecret, startLoopbackServer, temporaryAccessKeyId } from "./aws-emulator-server.js";
 import type { IssuedCredentials } from "./cognito-identity-emulator.js";
 
 /** Options of {@link startStsEmulator}. */
@@ -12,35 +12,19 @@ export interface StsEmulatorOptions {
   readonly roles?: readonly string[];
 }
 
-/** A running STS emulator. */
-export interface StsEmulator {
-  /** `http://127.0.0.1:<port>`. */
-  readonly endpoint: string;
-  /** For the SDK client: `new STSClient(emulator.clientConfig)`, or `assumeRole.clientConfig`. */
-  readonly clientConfig: { readonly endpoint: string; readonly region: string; readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string } };
-  /** `AssumeRole` calls received (failed ones too). */
-  readonly calls: Readonly<{ AssumeRole: number }>;
-  readonly callCount: number;
-  resetCalls(): void;
-  /** Switch behaviour; with `times`, only for the next `times` calls. `"throttle"` answers `Throttling`. */
-  setBehavior(behavior: AwsEmulatorBehavior, options?: { times?: number }): void;
+/**
+ * A running STS emulator; `new STSClient(emulator.clientConfig)`, or `assumeRole.clientConfig`.
+ * `setBehavior("throttle")` answers `Throttling`.
+ */
+export interface StsEmulator extends AwsCredentialsEmulator<"AssumeRole"> {
   /** What the credentials with this access key id were issued for: role, session tags, session policy, session name. */
   issued(accessKeyId: string): IssuedCredentials | undefined;
-  close(): Promise<void>;
 }
 
-class ServiceError extends Error {
-  constructor(
-    readonly code: string,
-    readonly status: number,
-    message: string,
-    readonly type: "Sender" | "Receiver" = "Sender",
-  ) {
-    super(message);
-  }
-}
 
-const validation = (message: string) => new ServiceError("ValidationError", 400, message);
+// The Query protocol's <Type>: Receiver for the service's own faults, Sender otherwise.
+const RECEIVER = { fault: "Receiver" } as const;
+const validation = (message: string) => new AwsServiceError("ValidationError", 400, message);
 
 const XMLNS = "https://sts.amazonaws.com/doc/2011-06-15/";
 
@@ -101,12 +85,12 @@ export async function startStsEmulator(options: StsEmulatorOptions = {}): Promis
         const doc: unknown = JSON.parse(policy);
         if (typeof doc !== "object" || doc === null || Array.isArray(doc)) throw new TypeError("not an object");
       } catch {
-        throw new ServiceError("MalformedPolicyDocument", 400, "The policy is not in the valid JSON format.");
+        throw new AwsServiceError("MalformedPolicyDocument", 400, "The policy is not in the valid JSON format.");
       }
     }
     const role = parseIamRoleArn(roleArn);
     if (!role || (roles && !roles.has(roleArn))) {
-      throw new ServiceError("AccessDenied", 403, `User: arn:aws:iam::000000000000:user/emulator is not authorized to perform: sts:AssumeRole on resource: ${roleArn}`);
+      throw new AwsServiceError("AccessDenied", 403, `User: arn:aws:iam::000000000000:user/emulator is not authorized to perform: sts:AssumeRole on resource: ${roleArn}`);
     }
     const accessKeyId = temporaryAccessKeyId();
     const expiration = new Date(Math.floor(Date.now() / 1000 + duration) * 1000);
@@ -125,30 +109,30 @@ export async function startStsEmulator(options: StsEmulatorOptions = {}): Promis
   function send(res: ServerResponse, status: number, body: string): void {
     res.writeHead(status, { "content-type": "text/xml", "x-amzn-requestid": randomUUID() }).end(body);
   }
-  function fail(res: ServerResponse, err: ServiceError): void {
+  function fail(res: ServerResponse, err: AwsServiceError): void {
     send(
       res,
       err.status,
-      `<ErrorResponse xmlns="${XMLNS}"><Error><Type>${err.type}</Type><Code>${xml(err.code)}</Code><Message>${xml(err.message)}</Message></Error><RequestId>${randomUUID()}</RequestId></ErrorResponse>`,
+      `<ErrorResponse xmlns="${XMLNS}"><Error><Type>${err.extra["fault"] === "Receiver" ? "Receiver" : "Sender"}</Type><Code>${xml(err.type)}</Code><Message>${xml(err.message)}</Message></Error><RequestId>${randomUUID()}</RequestId></ErrorResponse>`,
     );
   }
 
   const server = await startLoopbackServer(async (req, raw, res) => {
     const form = new URLSearchParams(raw);
     if (req.method !== "POST" || form.get("Action") !== "AssumeRole" || form.get("Version") !== "2011-06-15") {
-      return fail(res, new ServiceError("InvalidAction", 400, `Could not find operation ${form.get("Action") ?? ""} for version ${form.get("Version") ?? ""}`));
+      return fail(res, new AwsServiceError("InvalidAction", 400, `Could not find operation ${form.get("Action") ?? ""} for version ${form.get("Version") ?? ""}`));
     }
     calls.AssumeRole++;
     callCount++;
     const behavior = server.takeBehavior();
     if (behavior === "hang") return;
-    if (behavior === "error") return fail(res, new ServiceError("InternalFailure", 500, "emulated internal error", "Receiver"));
-    if (behavior === "throttle") return fail(res, new ServiceError("Throttling", 400, "Rate exceeded"));
+    if (behavior === "error") return fail(res, new AwsServiceError("InternalFailure", 500, "emulated internal error", RECEIVER));
+    if (behavior === "throttle") return fail(res, new AwsServiceError("Throttling", 400, "Rate exceeded"));
     try {
       send(res, 200, assumeRole(form));
     } catch (err) {
-      if (err instanceof ServiceError) return fail(res, err);
-      return fail(res, new ServiceError("InternalFailure", 500, (err as Error).message, "Receiver"));
+      if (err instanceof AwsServiceError) return fail(res, err);
+      return fail(res, new AwsServiceError("InternalFailure", 500, (err as Error).message, RECEIVER));
     }
   });
 

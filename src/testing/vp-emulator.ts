@@ -1,7 +1,8 @@
-import { randomUUID } from "node:crypto";
 import { createServer } from "node:http";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import type { EmulatorClientConfig } from "./aws-emulator-server.js";
+import { AwsServiceError, answerAwsJson, failAwsJson } from "./aws-emulator-server.js";
 import { normalizeEntity, toCedarRequest } from "../core/cedar/request.js";
 import type { CedarSchemaJson } from "../core/cedar/schema.js";
 import type { CedarEntity, CedarEntityUid, CedarValue } from "../core/cedar/values.js";
@@ -83,7 +84,7 @@ export interface VerifiedPermissionsEmulator {
    * credentials): `new VerifiedPermissionsClient(emulator.clientConfig)`, or
    * `createVerifiedPermissionsAuthorizer({ clientConfig: emulator.clientConfig, ... })`.
    */
-  readonly clientConfig: { readonly endpoint: string; readonly region: string; readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string } };
+  readonly clientConfig: EmulatorClientConfig;
   readonly policyStoreId: string;
   /** Calls received per operation (every call, failed ones too). */
   readonly calls: Readonly<Record<EmulatorOperation, number>>;
@@ -104,18 +105,8 @@ export interface VerifiedPermissionsEmulator {
   close(): Promise<void>;
 }
 
-class ServiceError extends Error {
-  constructor(
-    readonly type: string,
-    readonly status: number,
-    message: string,
-    readonly extra: Record<string, unknown> = {},
-  ) {
-    super(message);
-  }
-}
 
-const validation = (message: string): ServiceError => new ServiceError("ValidationException", ERROR_STATUS.ValidationException, message);
+const validation = (message: string): AwsServiceError => new AwsServiceError("ValidationException", ERROR_STATUS.ValidationException, message);
 
 const AUTHORIZATION_OPERATIONS: readonly EmulatorAuthorizationOperation[] = ["IsAuthorized", "BatchIsAuthorized", "IsAuthorizedWithToken", "BatchIsAuthorizedWithToken"];
 const OPERATIONS = new Set<string>([...AUTHORIZATION_OPERATIONS, "GetPolicyStore", "ListIdentitySources", "GetIdentitySource"]);
@@ -289,7 +280,7 @@ export async function startVerifiedPermissionsEmulator(options: VerifiedPermissi
     try {
       check();
     } catch (err) {
-      if (err instanceof ConstraintViolation) throw new ServiceError("ValidationException", 400, err.message, { fieldList: [{ path: err.path, message: err.detail }] });
+      if (err instanceof ConstraintViolation) throw new AwsServiceError("ValidationException", 400, err.message, { fieldList: [{ path: err.path, message: err.detail }] });
       throw err;
     }
   }
@@ -372,7 +363,7 @@ export async function startVerifiedPermissionsEmulator(options: VerifiedPermissi
     // A malformed id is refused by input validation before any store is looked up.
     shape(() => checkString(body["policyStoreId"], "policyStoreId", SHAPES.policyStoreId));
     if (body["policyStoreId"] !== policyStoreId) {
-      throw new ServiceError("ResourceNotFoundException", ERROR_STATUS.ResourceNotFoundException, `Policy store ${body["policyStoreId"] as string} not found`, {
+      throw new AwsServiceError("ResourceNotFoundException", ERROR_STATUS.ResourceNotFoundException, `Policy store ${body["policyStoreId"] as string} not found`, {
         resourceId: body["policyStoreId"],
         resourceType: "POLICY_STORE",
       });
@@ -510,7 +501,7 @@ export async function startVerifiedPermissionsEmulator(options: VerifiedPermissi
         shape(() => checkString(body["identitySourceId"], "identitySourceId", SHAPES.identitySourceId));
         const source = identitySources.find((s) => s.identitySourceId === body["identitySourceId"]);
         if (!source) {
-          throw new ServiceError("ResourceNotFoundException", ERROR_STATUS.ResourceNotFoundException, `Identity source ${body["identitySourceId"] as string} not found`, {
+          throw new AwsServiceError("ResourceNotFoundException", ERROR_STATUS.ResourceNotFoundException, `Identity source ${body["identitySourceId"] as string} not found`, {
             resourceId: body["identitySourceId"],
             resourceType: "IDENTITY_SOURCE",
           });
@@ -630,14 +621,8 @@ export async function startVerifiedPermissionsEmulator(options: VerifiedPermissi
     };
   }
 
-  function send(res: ServerResponse, status: number, body: unknown, errorType?: string): void {
-    const headers: Record<string, string> = { "content-type": "application/x-amz-json-1.0", "x-amzn-requestid": randomUUID() };
-    if (errorType) headers["x-amzn-errortype"] = errorType;
-    res.writeHead(status, headers).end(JSON.stringify(body));
-  }
-
-  function fail(res: ServerResponse, err: ServiceError, namespace = "com.amazonaws.verifiedpermissions"): void {
-    send(res, err.status, { __type: `${namespace}#${err.type}`, message: err.message, ...err.extra }, err.type);
+  function fail(res: ServerResponse, err: AwsServiceError, namespace = "com.amazonaws.verifiedpermissions"): void {
+    failAwsJson(res, "1.0", err, `${namespace}#`);
   }
 
   async function onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -652,7 +637,7 @@ export async function startVerifiedPermissionsEmulator(options: VerifiedPermissi
     const operation = target.startsWith("VerifiedPermissions.") ? target.slice("VerifiedPermissions.".length) : "";
     if (req.method !== "POST" || !OPERATIONS.has(operation)) {
       // What AWS JSON services answer for a target they do not know: 400, in the service framework's namespace.
-      return fail(res, new ServiceError("UnknownOperationException", 400, `unknown (or not emulated) operation ${JSON.stringify(target)}`), "com.amazon.coral.service");
+      return fail(res, new AwsServiceError("UnknownOperationException", 400, `unknown (or not emulated) operation ${JSON.stringify(target)}`), "com.amazon.coral.service");
     }
     const op = operation as EmulatorOperation;
     calls[op]++;
@@ -667,22 +652,16 @@ export async function startVerifiedPermissionsEmulator(options: VerifiedPermissi
       }
     }
     if (current === "hang") return;
-    if (current === "error") return fail(res, new ServiceError("InternalServerException", ERROR_STATUS.InternalServerException, "emulated internal error"));
-    if (current === "throttle") return fail(res, new ServiceError("ThrottlingException", ERROR_STATUS.ThrottlingException, "Rate exceeded"));
-    let body: Record<string, unknown>;
-    try {
-      const parsed: unknown = JSON.parse(Buffer.concat(chunks).toString("utf8") || "{}");
-      if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw new TypeError("body must be a JSON object");
-      body = parsed as Record<string, unknown>;
-    } catch (err) {
-      return fail(res, new ServiceError("SerializationException", 400, (err as Error).message));
-    }
-    try {
-      send(res, 200, await handle(op, body));
-    } catch (err) {
-      if (err instanceof ServiceError) return fail(res, err);
-      return fail(res, new ServiceError("InternalServerException", ERROR_STATUS.InternalServerException, (err as Error).message));
-    }
+    if (current === "error") return fail(res, new AwsServiceError("InternalServerException", ERROR_STATUS.InternalServerException, "emulated internal error"));
+    if (current === "throttle") return fail(res, new AwsServiceError("ThrottlingException", ERROR_STATUS.ThrottlingException, "Rate exceeded"));
+    await answerAwsJson(
+      res,
+      Buffer.concat(chunks).toString("utf8"),
+      "1.0",
+      (body) => handle(op, body),
+      (message) => new AwsServiceError("InternalServerException", ERROR_STATUS.InternalServerException, message),
+      "com.amazonaws.verifiedpermissions#",
+    );
   }
 
   const server = createServer((req, res) => {
