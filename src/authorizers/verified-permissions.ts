@@ -150,10 +150,19 @@ function parseSchemaJson(text: string): CedarSchemaJson {
 /** Claims that change with every token of one sign-in, and that no policy should read. */
 const PER_TOKEN_CLAIMS = new Set(["jti", "origin_jti", "iat", "exp", "nbf", "auth_time", "event_id"]);
 
-function stableClaims(claims: Readonly<Record<string, unknown>>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const name of Object.keys(claims)) if (!PER_TOKEN_CLAIMS.has(name)) out[name] = claims[name];
-  return out;
+// Per verified payload (frozen, shared by every principal of one token): computed once, not per decision.
+const stableClaimsJson = new WeakMap<object, string>();
+
+/** The canonical JSON of a token's claims without the per-token ones. */
+function stableClaims(claims: Readonly<Record<string, unknown>>): string {
+  let json = stableClaimsJson.get(claims);
+  if (json === undefined) {
+    const out: Record<string, unknown> = {};
+    for (const name of Object.keys(claims)) if (!PER_TOKEN_CLAIMS.has(name)) out[name] = claims[name];
+    json = canonicalJson(out);
+    stableClaimsJson.set(claims, json);
+  }
+  return json;
 }
 
 /** How long ready() waits for the store and identity source reads (the SDK's first call is slow). */
