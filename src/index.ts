@@ -9,6 +9,7 @@
 export { createTenantAuth } from "./core/tenant-auth.js";
 export type { TenantAuth, TenantAuthOptions, ResolveTenantOptions } from "./core/tenant-auth.js";
 export type { UserPoolConfig } from "./core/verify.js";
+export type { UserPoolCacheOptions, UserPoolResolver } from "./core/trust.js";
 export { DEFAULT_MAX_TOKEN_LENGTH } from "./core/verify.js";
 export type { JwksOptions } from "./core/jwks.js";
 export { TenantAuthError, isTenantAuthError, ERROR_STATUS } from "./core/errors.js";

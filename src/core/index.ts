@@ -26,4 +26,5 @@ export * from "./request-auth.js";
 export * from "./tenancy.js";
 export * from "./telemetry.js";
 export * from "./tenant-auth.js";
+export * from "./trust.js";
 export * from "./verify.js";

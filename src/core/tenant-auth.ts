@@ -15,13 +15,36 @@ import type { TelemetrySpan } from "./telemetry.js";
 import { endSpan, startSpan, startTelemetry, tracing } from "./telemetry.js";
 import type { TenantMembership, TenantResolver, TenantStrategy } from "./tenancy.js";
 import { compileTenantStrategy, normalizeTenantHint, validateTenantStrategy } from "./tenancy.js";
+import type { UserPoolCacheOptions, UserPoolResolver } from "./trust.js";
+import { DynamicUserPools, EMULATOR_ISSUERS_RULE, OPTIONAL_USER_POOLS_RULE, USER_POOL_CACHE_SCHEMA, createTrustedVerifier } from "./trust.js";
 import type { UserPoolConfig, VerifiedToken } from "./verify.js";
-import { CognitoTokenVerifier, USER_POOLS_RULE, VERIFIER_OPTIONS_SCHEMA } from "./verify.js";
+import { CognitoTokenVerifier, DEFAULT_MAX_TOKEN_LENGTH, USER_POOLS_RULE, VERIFIER_OPTIONS_SCHEMA } from "./verify.js";
 
 /** Options of {@link createTenantAuth}. */
 export interface TenantAuthOptions {
-  /** The pools whose tokens are accepted. */
+  /** The pools whose tokens are accepted. May be empty (`[]`) when `resolveUserPool` is given. */
   userPools: readonly UserPoolConfig[];
+  /**
+   * Pools found at run time (a pool per tenant, added while the app runs): called with a token's
+   * unverified `iss`, and only when it is a syntactically valid Cognito issuer (either AWS form) or
+   * matches `emulatorIssuers`; returns that pool's config from your store, or `undefined` when the
+   * issuer is not yours. The config must name that same pool (its issuer equal to the token's
+   * `iss`), else the token is refused (401). Keys are fetched only from the returned config. One
+   * call per issuer however many requests arrive at once; answers are cached (`userPoolCache`). A
+   * resolver that throws, answers something that is not a pool config, or takes longer than
+   * `resolveUserPoolTimeoutMs` gives 503 `jwks_unavailable` (fail closed), and is asked again on
+   * the next request.
+   */
+  resolveUserPool?: UserPoolResolver;
+  /** The caches behind `resolveUserPool`: default `{ maxEntries: 1000, ttlMs: 900000, negativeMaxEntries: 10000, negativeTtlMs: 60000 }`. */
+  userPoolCache?: UserPoolCacheOptions;
+  /** How long `resolveUserPool` may take before the request is refused with 503; default 3000 ms. */
+  resolveUserPoolTimeoutMs?: number;
+  /**
+   * Issuers other than Cognito's that `resolveUserPool` may be asked about, for emulators and
+   * tests: URL prefixes ending in `/` (`"http://127.0.0.1:9229/"`) or RegExps matching the whole issuer.
+   */
+  emulatorIssuers?: readonly (string | RegExp)[];
   /** How tenants are found in a token; default `{ from: "groups" }` (`tenant:<id>[:<role>]`). */
   tenants?: TenantStrategy;
   /**
@@ -84,7 +107,11 @@ const CACHE_RULE = nestedOptions(CACHE_SCHEMA);
 
 /** Every option of {@link createTenantAuth}, checked at setup. */
 const TENANT_AUTH_SCHEMA: OptionsSchema = {
-  userPools: USER_POOLS_RULE,
+  userPools: OPTIONAL_USER_POOLS_RULE,
+  resolveUserPool: { type: "function" },
+  userPoolCache: nestedOptions(USER_POOL_CACHE_SCHEMA),
+  resolveUserPoolTimeoutMs: { type: "number", integer: true, min: 1, max: 60_000 },
+  emulatorIssuers: EMULATOR_ISSUERS_RULE,
   tenants: { type: "custom", check: (value) => validateTenantStrategy(value, { where: WHERE, path: "tenants." }) },
   requireTenant: { type: "boolean" },
   ...VERIFIER_OPTIONS_SCHEMA,
@@ -122,8 +149,11 @@ export interface TenantAuth<P extends TenantPrincipal = TenantPrincipal> {
    * Rejects with a {@link TenantAuthError} for every bad input; never resolves for one.
    */
   resolveTenant(tokenOrHeader: string | readonly string[] | null | undefined, options?: ResolveTenantOptions): Promise<P>;
-  /** Fetch the keys of every pool now (e.g. at cold start), so the first request does not wait. */
-  hydrate(): Promise<void>;
+  /**
+   * Fetch the keys of every pool now (e.g. at cold start), so the first request does not wait.
+   * With `resolveUserPool`, also resolve these issuers and fetch their keys.
+   */
+  hydrate(issuers?: readonly string[]): Promise<void>;
   /** Forget every cached principal. */
   clearCache(): void;
 }
@@ -183,17 +213,43 @@ export function createTenantAuth(options: TenantAuthOptions): TenantAuth {
       if (options[key] !== undefined) throw new TypeError(`${WHERE}: ${key} needs isRevoked (the revocation check it configures)`);
     }
   }
+  if (options.resolveUserPool === undefined) {
+    // Without a resolver, an empty list would accept nothing: say so now, not on every request.
+    try {
+      checkOption(options.userPools, "userPools", USER_POOLS_RULE);
+    } catch (err) {
+      throw new TypeError(`${WHERE}: ${(err as Error).message} (or give resolveUserPool to find pools at run time)`);
+    }
+    for (const key of ["userPoolCache", "resolveUserPoolTimeoutMs", "emulatorIssuers"] as const) {
+      if (options[key] !== undefined) throw new TypeError(`${WHERE}: ${key} needs resolveUserPool (the lookup it configures)`);
+    }
+  }
   void startTelemetry();
   const verifierOptions = {
     ...(options.jwks === undefined ? {} : { jwks: options.jwks }),
     ...(options.clockToleranceSeconds === undefined ? {} : { clockToleranceSeconds: options.clockToleranceSeconds }),
     ...(options.maxTokenLength === undefined ? {} : { maxTokenLength: options.maxTokenLength }),
   };
-  const verifier = new CognitoTokenVerifier(options.userPools, verifierOptions);
+  const userPools = options.userPools ?? [];
+  const staticVerifier = userPools.length === 0 ? undefined : new CognitoTokenVerifier(userPools, verifierOptions);
+  const verifier =
+    options.resolveUserPool === undefined
+      ? (staticVerifier as CognitoTokenVerifier)
+      : createTrustedVerifier(
+          staticVerifier,
+          new DynamicUserPools(options.resolveUserPool, {
+            ...(options.userPoolCache === undefined ? {} : { cache: options.userPoolCache }),
+            ...(options.resolveUserPoolTimeoutMs === undefined ? {} : { timeoutMs: options.resolveUserPoolTimeoutMs }),
+            ...(options.emulatorIssuers === undefined ? {} : { emulatorIssuers: options.emulatorIssuers }),
+            verifierOptions,
+          }),
+          options.maxTokenLength ?? DEFAULT_MAX_TOKEN_LENGTH,
+        );
   const resolver: TenantResolver = compileTenantStrategy(options.tenants);
   const requireTenant = options.requireTenant ?? true;
   const cache = options.cache === false ? undefined : new BoundedCache<CacheEntry>(options.cache?.maxEntries ?? 10_000);
-  const jwks = verifier.jwks;
+  // Static pools only: their key cache itself, so the warm path pays no indirection.
+  const jwks = verifier instanceof CognitoTokenVerifier ? verifier.jwks : verifier;
   const maxTokenAgeSeconds = options.maxTokenAgeSeconds;
   const revocation =
     options.isRevoked === undefined
@@ -291,8 +347,14 @@ export function createTenantAuth(options: TenantAuthOptions): TenantAuth {
     resolveTenant(tokenOrHeader, resolveOptions) {
       return tracing.on ? resolveTraced(tokenOrHeader, resolveOptions) : resolve(tokenOrHeader, resolveOptions, undefined);
     },
-    hydrate: () => verifier.hydrate(),
+    hydrate: (issuers) => {
+      if (issuers !== undefined && options.resolveUserPool === undefined) {
+        return Promise.reject(new TypeError(`${WHERE}: hydrate(issuers) needs resolveUserPool (the lookup it warms)`));
+      }
+      return verifier.hydrate(issuers);
+    },
     clearCache: () => {
+      if (!(verifier instanceof CognitoTokenVerifier)) verifier.clear();
       cache?.clear();
       revocation?.clear();
     },

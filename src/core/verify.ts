@@ -213,6 +213,11 @@ export class CognitoTokenVerifier {
     };
   }
 
+  /** Whether tokens of `issuer` are verified here. */
+  accepts(issuer: string): boolean {
+    return this.issuers.has(issuer);
+  }
+
   /** Fetch the keys of every pool that has a `jwksUri`, so the first request does not wait. */
   async hydrate(): Promise<void> {
     const uris = new Set<string>();

@@ -6,6 +6,8 @@
 export { createTestIssuer } from "./issuer.js";
 export type { TestIssuer, TestIssuerOptions, TestTokenOptions } from "./issuer.js";
 export { startJwksServer } from "./jwks-server.js";
+export { createTestFleet } from "./fleet.js";
+export type { TestFleet, TestFleetOptions, TestFleetPool } from "./fleet.js";
 export type { JwksServer, JwksServerBehavior } from "./jwks-server.js";
 export { startVerifiedPermissionsEmulator } from "./vp-emulator.js";
 export type {

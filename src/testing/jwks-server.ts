@@ -12,18 +12,27 @@ export interface JwksServer {
   readonly url: string;
   /** Requests served so far (any path). */
   readonly requestCount: number;
+  /** Requests for one path (`/<poolId>/.well-known/jwks.json`) so far, whatever the answer. */
+  requestsFor(path: string): number;
   /** Switch to answering 500s, non-JSON, or never answering; `"ok"` to recover. */
   setBehavior(behavior: JwksServerBehavior): void;
   /** Stop the server and drop open connections. */
   close(): Promise<void>;
 }
 
-/** Serve `getJwks()` (read on every request, so rotations show) on loopback, port 0. */
-export async function startJwksServer(getJwks: () => unknown): Promise<JwksServer> {
+/**
+ * Serve `getJwks(path)` (read on every request, so rotations show) on loopback, port 0, for any
+ * path ending in `/.well-known/jwks.json`. `undefined` from `getJwks` is a 404, so one server can
+ * hold the keys of many pools, one path each.
+ */
+export async function startJwksServer(getJwks: (path: string) => unknown): Promise<JwksServer> {
   let behavior: JwksServerBehavior = "ok";
   let requestCount = 0;
+  const perPath = new Map<string, number>();
   const server = createServer((req, res) => {
     requestCount++;
+    const path = (req.url ?? "").split("?")[0] as string;
+    perPath.set(path, (perPath.get(path) ?? 0) + 1);
     if (behavior === "hang") return;
     if (behavior === "error") {
       res.writeHead(500, { "content-type": "text/plain" }).end("internal error");
@@ -37,7 +46,12 @@ export async function startJwksServer(getJwks: () => unknown): Promise<JwksServe
       res.writeHead(404).end();
       return;
     }
-    res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(getJwks()));
+    const jwks = getJwks(path);
+    if (jwks === undefined) {
+      res.writeHead(404).end();
+      return;
+    }
+    res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(jwks));
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
@@ -50,6 +64,9 @@ export async function startJwksServer(getJwks: () => unknown): Promise<JwksServe
     url,
     get requestCount() {
       return requestCount;
+    },
+    requestsFor(path) {
+      return perPath.get(path) ?? 0;
     },
     setBehavior(next) {
       behavior = next;
