@@ -12,9 +12,10 @@ import type { CedarSchemaJson } from "../core/cedar/schema.js";
 import type { CedarEntity, CedarValue } from "../core/cedar/values.js";
 import { canonicalJson, qualifyType } from "../core/cedar/values.js";
 import { toAttributeRecord, toEntityIdentifier } from "../core/cedar/wire.js";
+import { BoundedCache } from "../core/cache.js";
 import { TenantAuthError } from "../core/errors.js";
 import type { OptionsSchema } from "../core/options.js";
-import { checkOption, validateOptions } from "../core/options.js";
+import { checkOption, describeValue, validateOptions } from "../core/options.js";
 import type { TenantPrincipal } from "../core/principal.js";
 import { tokenBelongsTo, tokenOf, wantTokens } from "../core/principal-token.js";
 import type { TelemetrySpan } from "../core/telemetry.js";
@@ -31,8 +32,14 @@ export type { VerifiedPermissionsClientLike } from "./vp/client.js";
 
 /** Options of {@link createVerifiedPermissionsAuthorizer}. */
 export interface VerifiedPermissionsAuthorizerOptions {
-  /** The policy store to ask. */
-  readonly policyStoreId: string;
+  /**
+   * The policy store to ask: its id, an alias (`policy-store-alias/<name>`), or a function of the
+   * principal returning one (a store per tenant), sync or async. Each store's identity source is
+   * read on its first decision; decisions are cached and batched per store, never across stores.
+   * A function that throws or returns something that is not a store id or alias gives 503
+   * `authorizer_unavailable`.
+   */
+  readonly policyStoreId: string | ((principal: TenantPrincipal) => string | Promise<string>);
   /**
    * Your client. Without it, `@aws-sdk/client-verifiedpermissions` (an optional peer) is imported on
    * the first decision and a client is made with `region` and `clientConfig`, with the SDK's own
@@ -170,6 +177,9 @@ const STORE_READ_MS = 10_000;
 
 const WHERE = "createVerifiedPermissionsAuthorizer";
 
+/** Policy stores chosen per principal whose identity source mapping is kept. */
+const MAX_STORES = 10_000;
+
 const CACHE_OPTIONS: OptionsSchema = {
   maxEntries: { type: "number", integer: true, min: 1, max: 10_000_000 },
   ttlMs: { type: "number", min: 0, max: 86_400_000 },
@@ -195,7 +205,14 @@ const falseOr = (schema: OptionsSchema, allowTrue: boolean) =>
   }) as const;
 
 const OPTIONS: OptionsSchema = {
-  policyStoreId: { type: "string", nonEmpty: true, required: true },
+  policyStoreId: {
+    type: "custom",
+    required: true,
+    check(value, name) {
+      if (typeof value === "function" || (typeof value === "string" && value !== "")) return;
+      throw new TypeError(`${name} must be a non-empty string (a store id or policy-store-alias/<name>) or a function of the principal, got ${describeValue(value)}`);
+    },
+  },
   client: { type: "object" },
   region: { type: "string", nonEmpty: true },
   clientConfig: { type: "object" },
@@ -273,8 +290,16 @@ export function createVerifiedPermissionsAuthorizer(options: VerifiedPermissions
     ...(schema !== undefined ? { schema } : {}),
     staticEntities,
   };
-  // Set once the store's identity source is read (its entity types over the options').
-  let mapping: typeof baseMapping | undefined;
+  type Mapping = typeof baseMapping;
+  /** What each policy store needs: its identity source's mapping, once read, and its own batches. */
+  interface StoreState {
+    readonly policyStoreId: string;
+    // Set once the store's identity source is read (its entity types over the options').
+    mapping: Mapping | undefined;
+    storeRead: Promise<void> | undefined;
+    storeReads: number;
+    readonly dispatcher: ReturnType<typeof createDispatcher>;
+  }
 
   const client = createVpClient({
     client: options.client,
@@ -283,33 +308,49 @@ export function createVerifiedPermissionsAuthorizer(options: VerifiedPermissions
     maxAttempts: options.retry?.maxAttempts ?? 4,
     baseDelayMs: options.retry?.baseDelayMs ?? 25,
   });
-  const dispatcher = createDispatcher({ policyStoreId: options.policyStoreId, call: client.call, batch });
+  const newStore = (policyStoreId: string): StoreState => ({
+    policyStoreId,
+    mapping: undefined,
+    storeRead: undefined,
+    storeReads: 0,
+    dispatcher: createDispatcher({ policyStoreId, call: client.call, batch }),
+  });
+  const storeOption = options.policyStoreId;
+  const fixedStore = typeof storeOption === "string" ? newStore(storeOption) : undefined;
+  // Stores chosen per principal: bounded, the oldest forgotten first (it is read again if needed).
+  const stores = new BoundedCache<StoreState>(MAX_STORES);
+  function storeFor(id: unknown): StoreState {
+    if (typeof id !== "string" || id.length === 0 || id.length > 200 || !/^[a-zA-Z0-9\-/_]*$/.test(id)) {
+      throw unavailable(`policyStoreId(principal) returned ${typeof id === "string" ? "a string that is not a policy store id or alias" : typeof id}`);
+    }
+    let state = stores.get(id);
+    if (state === undefined) stores.set(id, (state = newStore(id)));
+    return state;
+  }
   const cache = createDecisionCache<Decision>(
     options.cache === false ? undefined : { maxEntries: options.cache?.maxEntries ?? 10_000, ttlMs: options.cache?.ttlMs ?? 60_000 },
   );
 
-  let storeRead: Promise<void> | undefined;
-  let storeReads = 0;
   /**
    * Check the store and take the entity types of its identity source, waiting at most `waitMs`
    * (a start-up step: ready() allows the SDK's cold start more than a decision's timeout). One read
    * at a time; a failed one is tried again next time.
    */
-  function readStore(waitMs: number): Promise<void> {
-    storeRead ??= (async () => {
-      storeReads++;
+  function readStore(store: StoreState, waitMs: number): Promise<void> {
+    const storeRead = (store.storeRead ??= (async () => {
+      store.storeReads++;
       const read = storeReader(await client.get(), client.loadSdk);
       if (!read) {
-        mapping = baseMapping;
+        store.mapping = baseMapping;
         return;
       }
       const signal = AbortSignal.timeout(Math.max(timeoutMs, STORE_READ_MS));
-      const sources = await readIdentitySources(read, options.policyStoreId, signal);
-      const types = chooseEntityTypes(sources, { namespace: options.namespace, userEntityType: options.userEntityType, groupEntityType: options.groupEntityType, mode }, options.policyStoreId);
-      mapping = { ...baseMapping, ...types };
-    })();
+      const sources = await readIdentitySources(read, store.policyStoreId, signal);
+      const types = chooseEntityTypes(sources, { namespace: options.namespace, userEntityType: options.userEntityType, groupEntityType: options.groupEntityType, mode }, store.policyStoreId);
+      store.mapping = { ...baseMapping, ...types };
+    })());
     storeRead.catch(() => {
-      storeRead = undefined;
+      store.storeRead = undefined;
     });
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<never>((_, reject) => {
@@ -338,11 +379,33 @@ export function createVerifiedPermissionsAuthorizer(options: VerifiedPermissions
   }
 
   function decide(request: AuthorizationRequest, span: TelemetrySpan | undefined): Promise<Decision> {
+    if (fixedStore !== undefined) return decideIn(fixedStore, request, span);
+    let chosen: string | Promise<string>;
+    try {
+      chosen = (storeOption as (principal: TenantPrincipal) => string | Promise<string>)(request.principal);
+    } catch (err) {
+      return Promise.reject(unavailable("policyStoreId(principal) failed", err));
+    }
+    if (typeof chosen === "string") {
+      try {
+        return decideIn(storeFor(chosen), request, span);
+      } catch (err) {
+        return Promise.reject(err);
+      }
+    }
+    return Promise.resolve(chosen).then(
+      (id) => decideIn(storeFor(id), request, span),
+      (err: unknown) => Promise.reject(unavailable("policyStoreId(principal) failed", err)),
+    );
+  }
+
+  function decideIn(store: StoreState, request: AuthorizationRequest, span: TelemetrySpan | undefined): Promise<Decision> {
+    const { mapping, dispatcher } = store;
     if (mapping === undefined) {
       // The first read carries the SDK's cold start: it gets ready()'s allowance. After a failed
       // one (an outage), a decision waits no longer than its own timeout before failing closed.
-      return readStore(storeReads === 0 ? Math.max(timeoutMs, STORE_READ_MS) : timeoutMs).then(
-        () => decide(request, span),
+      return readStore(store, store.storeReads === 0 ? Math.max(timeoutMs, STORE_READ_MS) : timeoutMs).then(
+        () => decideIn(store, request, span),
         (err: unknown) => Promise.reject(unavailable(String(field(err, "message") ?? errorName(err)), err)),
       );
     }
@@ -371,7 +434,8 @@ export function createVerifiedPermissionsAuthorizer(options: VerifiedPermissions
     // option may lag behind: the key then holds every claim a policy could read there, all but
     // the ones each new token of a user changes (so a refresh still finds its decisions).
     const claims = mode === "withToken" ? stableClaims(request.principal.claims) : undefined;
-    const key = createHash("sha256")
+    // Decisions of one store never answer for another: the store leads the key.
+    const key = `${store.policyStoreId}\u0000` + createHash("sha256")
       .update(canonicalJson({ mode, principal: cedar.principal, claims, action: cedar.action, resource: cedar.resource, context: cedar.context, entities }))
       .digest("base64url");
     // The key holds everything a policy can read (with a schema, only what it declares), so a
@@ -445,7 +509,8 @@ export function createVerifiedPermissionsAuthorizer(options: VerifiedPermissions
     isAuthorized,
     async ready() {
       await client.prepare();
-      await readStore(Math.max(timeoutMs, STORE_READ_MS));
+      // A store chosen per principal is read on its first decision.
+      if (fixedStore !== undefined) await readStore(fixedStore, Math.max(timeoutMs, STORE_READ_MS));
     },
     clearCache() {
       cache.clear();

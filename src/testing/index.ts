@@ -17,6 +17,7 @@ export type {
   EmulatorOperation,
   EmulatorAuthorizationOperation,
   EmulatorIdentitySource,
+  EmulatedPolicyStore,
 } from "./vp-emulator.js";
 export { startCognitoIdentityEmulator } from "./cognito-identity-emulator.js";
 export type { CognitoIdentityEmulator, CognitoIdentityEmulatorOptions, CognitoIdentityOperation, EmulatedIdentityPool, IssuedCredentials } from "./cognito-identity-emulator.js";

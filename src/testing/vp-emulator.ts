@@ -73,6 +73,25 @@ export interface VerifiedPermissionsEmulatorOptions {
   readonly userEntityType?: string;
   /** Without `identitySource`: their group entity type; default `"UserGroup"`. */
   readonly groupEntityType?: string;
+  /**
+   * Alias names of this store (`policy-store-alias/<name>`): as in the service, every operation
+   * takes one in place of the store id.
+   */
+  readonly aliases?: readonly string[];
+  /**
+   * More policy stores behind the same endpoint (a store per tenant), each with its own policies,
+   * schema and aliases, and the identity sources and keys of this one. A call is answered by the
+   * store its `policyStoreId` (or alias) names.
+   */
+  readonly stores?: readonly EmulatedPolicyStore[];
+}
+
+/** One more store of the emulator (see `stores`). */
+export interface EmulatedPolicyStore {
+  readonly policyStoreId: string;
+  readonly policies: PolicyInput;
+  readonly schema?: string | CedarSchemaJson;
+  readonly aliases?: readonly string[];
 }
 
 /** A running emulator. */
@@ -86,6 +105,8 @@ export interface VerifiedPermissionsEmulator {
    */
   readonly clientConfig: EmulatorClientConfig;
   readonly policyStoreId: string;
+  /** The emulators of the extra `stores`, by store id (their own `calls`, `callCount`, `setBehavior`). */
+  readonly stores: Readonly<Record<string, VerifiedPermissionsEmulator>>;
   /** Calls received per operation (every call, failed ones too). */
   readonly calls: Readonly<Record<EmulatorOperation, number>>;
   /** Calls of the authorization operations received (not `GetPolicyStore` and the identity source reads). */
@@ -238,9 +259,31 @@ export async function startVerifiedPermissionsEmulator(options: VerifiedPermissi
       namespace: { type: "string" },
       userEntityType: { type: "string", nonEmpty: true },
       groupEntityType: { type: "string", nonEmpty: true },
+      aliases: { type: "custom", check: checkAliases },
+      stores: { type: "array" },
     },
     { where: "startVerifiedPermissionsEmulator" },
   );
+  const { stores: extra = [], aliases: ownAliases = [], ...own } = options;
+  // Each extra store is an emulator of its own, sharing this one's identity sources and keys; this
+  // endpoint hands it the calls that name it.
+  const children = new Map<string, { emulator: VerifiedPermissionsEmulator; aliases: readonly string[] }>();
+  try {
+    for (const [i, store] of extra.entries()) {
+      validateOptions(
+        store,
+        { policyStoreId: { type: "custom", required: true, check: (v, n) => checkShape(v, n, SHAPES.policyStoreId) }, policies: { type: "any", required: true }, schema: { type: "any" }, aliases: { type: "custom", check: checkAliases } },
+        { where: "startVerifiedPermissionsEmulator", path: `stores[${i}].` },
+      );
+      const { aliases = [], ...storeOptions } = store;
+      children.set(store.policyStoreId, { emulator: await startVerifiedPermissionsEmulator({ ...own, ...storeOptions }), aliases });
+    }
+  } catch (err) {
+    await Promise.all([...children.values()].map((c) => c.emulator.close()));
+    throw err;
+  }
+  /** Alias or id → store id, for every store of this endpoint. */
+  const storeIds = new Map<string, string>();
   const engine: CedarEngine = await compileCedar({
     policies: options.policies,
     ...(options.schema !== undefined ? { schema: options.schema } : {}),
@@ -248,6 +291,11 @@ export async function startVerifiedPermissionsEmulator(options: VerifiedPermissi
   // Requests without a principal or resource cannot pass the schema's request validation.
   let unvalidated: Promise<CedarEngine> | undefined;
   const policyStoreId = options.policyStoreId ?? "PSEMULATOR00000000000001";
+  for (const alias of ownAliases) storeIds.set(alias, policyStoreId);
+  for (const [id, child] of children) {
+    storeIds.set(id, id);
+    for (const alias of child.aliases) storeIds.set(alias, id);
+  }
   const createdDate = new Date().toISOString();
   const identitySources = holdIdentitySources(options, createdDate);
   const auth: TenantAuth | undefined =
@@ -362,6 +410,7 @@ export async function startVerifiedPermissionsEmulator(options: VerifiedPermissi
   function checkStore(body: Record<string, unknown>): void {
     // A malformed id is refused by input validation before any store is looked up.
     shape(() => checkString(body["policyStoreId"], "policyStoreId", SHAPES.policyStoreId));
+    if (storeIds.get(body["policyStoreId"] as string) === policyStoreId) body["policyStoreId"] = policyStoreId;
     if (body["policyStoreId"] !== policyStoreId) {
       throw new AwsServiceError("ResourceNotFoundException", ERROR_STATUS.ResourceNotFoundException, `Policy store ${body["policyStoreId"] as string} not found`, {
         resourceId: body["policyStoreId"],
@@ -640,6 +689,8 @@ export async function startVerifiedPermissionsEmulator(options: VerifiedPermissi
       return fail(res, new AwsServiceError("UnknownOperationException", 400, `unknown (or not emulated) operation ${JSON.stringify(target)}`), "com.amazon.coral.service");
     }
     const op = operation as EmulatorOperation;
+    const routed = children.size === 0 ? undefined : route(Buffer.concat(chunks).toString("utf8"));
+    if (routed !== undefined) return forward(routed.child, target, routed.body, res);
     calls[op]++;
     const authorization = (AUTHORIZATION_OPERATIONS as readonly string[]).includes(op);
     if (authorization) callCount++;
@@ -664,6 +715,31 @@ export async function startVerifiedPermissionsEmulator(options: VerifiedPermissi
     );
   }
 
+  /** The extra store a request body names (by id or alias), with the body naming it by id. */
+  function route(text: string): { child: VerifiedPermissionsEmulator; body: string } | undefined {
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      return undefined;
+    }
+    const named = typeof body === "object" && body !== null ? (body as Record<string, unknown>)["policyStoreId"] : undefined;
+    const id = typeof named === "string" ? storeIds.get(named) : undefined;
+    const child = id === undefined ? undefined : children.get(id)?.emulator;
+    if (child === undefined) return undefined;
+    return { child, body: JSON.stringify({ ...(body as object), policyStoreId: id }) };
+  }
+
+  async function forward(child: VerifiedPermissionsEmulator, target: string, body: string, res: ServerResponse): Promise<void> {
+    const answer = await fetch(child.endpoint, { method: "POST", headers: { "content-type": "application/x-amz-json-1.0", "x-amz-target": target }, body });
+    const headers: Record<string, string> = {};
+    for (const name of ["content-type", "x-amzn-errortype", "x-amzn-requestid"]) {
+      const value = answer.headers.get(name);
+      if (value !== null) headers[name] = value;
+    }
+    res.writeHead(answer.status, headers).end(Buffer.from(await answer.arrayBuffer()));
+  }
+
   const server = createServer((req, res) => {
     onRequest(req, res).catch(() => {
       if (!res.headersSent) res.writeHead(500).end();
@@ -683,6 +759,7 @@ export async function startVerifiedPermissionsEmulator(options: VerifiedPermissi
       return { endpoint, region: "us-east-1", credentials: { accessKeyId: "emulator", secretAccessKey: "emulator" } };
     },
     policyStoreId,
+    stores: Object.fromEntries([...children].map(([id, c]) => [id, c.emulator])),
     calls,
     get callCount() {
       return callCount;
@@ -700,11 +777,23 @@ export async function startVerifiedPermissionsEmulator(options: VerifiedPermissi
       behaviorLeft = next === "ok" ? Infinity : (o.times ?? Infinity);
       behaviorOps = new Set(o.operations ?? AUTHORIZATION_OPERATIONS);
     },
-    close() {
-      return new Promise<void>((resolve) => {
+    async close() {
+      await Promise.all([...children.values()].map((c) => c.emulator.close()));
+      await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
       });
     },
   };
+}
+
+/** Aliases as the service names them: `policy-store-alias/<name>`, within the PolicyStoreId shape. */
+function checkAliases(value: unknown, name: string): void {
+  checkOption(value, name, { type: "array" });
+  (value as unknown[]).forEach((alias, i) => {
+    checkShape(alias, `${name}[${i}]`, SHAPES.policyStoreId);
+    if (typeof alias !== "string" || !alias.startsWith("policy-store-alias/") || alias.length === "policy-store-alias/".length) {
+      throw new TypeError(`${name}[${i}] must be "policy-store-alias/<name>", got ${JSON.stringify(alias)}`);
+    }
+  });
 }
