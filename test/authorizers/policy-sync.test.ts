@@ -84,9 +84,9 @@ afterAll(async () => {
 
 describe("policy sync: loading", () => {
   it("loads static policies over several ListPolicies pages, templates and linked policies, with the store's ids", async () => {
-    const { emulator, admin } = await store();
-    // 60 more policies: two pages of 50.
-    for (let i = 0; i < 60; i++) await admin.createPolicy(`permit (principal == ${NAMESPACE}::User::"us-east-1_TestPool|sub-x${i}", action, resource);`);
+    // 60 more policies, held by the store from the start: two pages of 50.
+    const extra = Array.from({ length: 60 }, (_, i) => `@id("extra-${i}")\npermit (principal == ${NAMESPACE}::User::"us-east-1_TestPool|sub-x${i}", action, resource);`).join("\n");
+    const { emulator, admin } = await store({ policies: `${POLICIES}\n${extra}` });
     const templateId = await admin.createTemplate(TEMPLATE);
     const linkId = await admin.link(templateId, { principal: group("tenant:initech"), resource: bucketId("acme-assets") });
     emulator.resetCalls();
@@ -143,8 +143,12 @@ describe("policy sync: loading", () => {
 
   it("refreshes on its interval (refreshMs), with a timer that does not hold the process", async () => {
     const { emulator, admin } = await store();
+    const timers = () => process.getActiveResourcesInfo().filter((r) => r === "Timeout").length;
+    const before = timers();
     const authz = synced(emulator, { refreshMs: 200 });
     await authz.ready();
+    // The refresh timer exists but does not keep the event loop alive (unref'd): not an active resource.
+    expect(timers()).toBe(before);
     await admin.createPolicy(`permit (principal in ${NAMESPACE}::UserGroup::"us-east-1_TestPool|tenant:globex", action == ${NAMESPACE}::Action::"ReadObject", resource in ${NAMESPACE}::Bucket::"acme-assets");`);
     await vi.waitFor(async () => expect((await authz.isAuthorized(read(gabe, "acme"))).allowed).toBe(true), { timeout: 30_000, interval: 100 });
     authz.close();
