@@ -224,12 +224,14 @@ export function createCedarAuthorizer(options: CedarAuthorizerOptions): CedarAut
     throw new TypeError(`createCedarAuthorizer: entities: ${(err as Error).message}`, { cause: err });
   }
   const source = policySource(options);
+  let closed = false;
 
   function isAuthorized(request: AuthorizationRequest): Promise<Decision> {
     return tracing.on ? traceDecision("cedar", request, () => decide(request)) : decide(request);
   }
 
   async function decide(request: AuthorizationRequest): Promise<Decision> {
+    if (closed) throw unavailable(new Error("createCedarAuthorizer: the authorizer is closed"));
     const chosen = source.engine(request.principal);
     // The engine is used synchronously from here: a per-tenant cache name is never reused under it.
     const e = chosen instanceof Promise ? await chosen : chosen;
@@ -258,7 +260,10 @@ export function createCedarAuthorizer(options: CedarAuthorizerOptions): CedarAut
   return {
     ready: () => source.ready(),
     refresh: () => source.refresh(),
-    close: () => source.close(),
+    close() {
+      closed = true;
+      source.close();
+    },
     isAuthorized,
     get policyIds() {
       return source.policyIds;

@@ -143,12 +143,14 @@ describe("policy sync: loading", () => {
 
   it("refreshes on its interval (refreshMs), with a timer that does not hold the process", async () => {
     const { emulator, admin } = await store();
-    const timers = () => process.getActiveResourcesInfo().filter((r) => r === "Timeout").length;
-    const before = timers();
+    const intervals = vi.spyOn(globalThis, "setInterval");
     const authz = synced(emulator, { refreshMs: 200 });
     await authz.ready();
-    // The refresh timer exists but does not keep the event loop alive (unref'd): not an active resource.
-    expect(timers()).toBe(before);
+    // The refresh timer does not keep the event loop alive (unref'd).
+    const timer = intervals.mock.results.find((r, i) => intervals.mock.calls[i]![1] === 200)?.value as NodeJS.Timeout | undefined;
+    intervals.mockRestore();
+    expect(timer).toBeDefined();
+    expect(timer!.hasRef()).toBe(false);
     await admin.createPolicy(`permit (principal in ${NAMESPACE}::UserGroup::"us-east-1_TestPool|tenant:globex", action == ${NAMESPACE}::Action::"ReadObject", resource in ${NAMESPACE}::Bucket::"acme-assets");`);
     await vi.waitFor(async () => expect((await authz.isAuthorized(read(gabe, "acme"))).allowed).toBe(true), { timeout: 30_000, interval: 100 });
     authz.close();
@@ -261,6 +263,8 @@ describe("per-tenant policy sets", () => {
     const both = await Promise.all([authz.isAuthorized(read(alice, "globex")), authz.isAuthorized(read(gabe, "initech")), authz.isAuthorized(read(alice, "acme"))]);
     expect(both.map((d) => d.allowed)).toEqual([false, true, true]);
     expect(seen).toContain("acme");
+    authz.close();
+    expect(await refusal(authz.isAuthorized(read(alice, "acme")))).toBe("503 authorizer_unavailable");
   });
 
   it("a function that throws, returns no set, or a set Cedar refuses: 503 for that tenant only", async () => {
