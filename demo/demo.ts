@@ -26,10 +26,13 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const POLICY_FILE = "fixtures/policies/tenancy-demo.cedar";
 const readRepoFile = (path: string) => readFileSync(join(root, path), "utf8");
 
-export type EngineName = "cedar" | "verified-permissions";
+export type EngineName = "cedar" | "verified-permissions" | "policy-sync";
 
 export interface DemoOptions {
-  /** `"cedar"` (default): local Cedar in process. `"verified-permissions"`: the SDK client and the emulator. */
+  /**
+   * `"cedar"` (default): local Cedar in process. `"verified-permissions"`: the SDK client and the
+   * emulator. `"policy-sync"`: local Cedar with the policies and schema synced from the emulator's store.
+   */
   readonly engine?: EngineName;
   /** Where the report goes; default `process.stdout`. Colours only when it is a terminal. */
   readonly out?: NodeJS.WritableStream & { isTTY?: boolean };
@@ -231,6 +234,27 @@ async function startEngine(name: EngineName): Promise<Engine> {
   // the machine rather than the demo. Set the variable to "false" yourself to see it.
   process.env["AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED"] ??= "true";
   const emulator = await startVerifiedPermissionsEmulator({ policies, schema, namespace: "TenancyDemo" });
+  if (name === "policy-sync") {
+    // The store is the source: policies and schema are pulled through the SDK, decisions made in process.
+    const authorizer = createCedarAuthorizer({
+      namespace: "TenancyDemo",
+      policyStore: { policyStoreId: emulator.policyStoreId, clientConfig: emulator.clientConfig, refreshMs: 60_000 },
+      tenantEntityType: "Tenant",
+    });
+    await authorizer.ready(); // the first load: ListPolicies, GetSchema, BatchGetPolicy
+    return {
+      authorizer,
+      description: `local Cedar (in process), policies synced from Verified Permissions: @aws-sdk/client-verifiedpermissions -> emulator at ${emulator.endpoint} (policy store ${emulator.policyStoreId})`,
+      summary: () => {
+        const calls = Object.entries(emulator.calls).filter(([, n]) => n > 0).map(([op, n]) => `${n} ${op}`);
+        return `local Cedar synced from Verified Permissions (emulator): ${calls.join(", ")}; ${emulator.callCount} authorization calls`;
+      },
+      close: async () => {
+        authorizer.close();
+        await emulator.close();
+      },
+    };
+  }
   // The real SDK client, pointed at the emulator; against the service, drop endpoint and credentials.
   // (Imported here: the default, local Cedar, needs no AWS SDK.)
   const { VerifiedPermissionsClient } = await import("@aws-sdk/client-verifiedpermissions");

@@ -2,6 +2,7 @@
 //
 //   npm run demo                              # policies evaluated by local Cedar (cedar-wasm)
 //   npm run demo -- --verified-permissions    # the real AWS SDK client against the local emulator
+//   npm run demo -- --policy-sync             # local Cedar, policies synced from the emulator's store
 //
 // Starts a test issuer serving its JWKS over HTTP, the Express API of demo/api.ts, the policy
 // engine and an identity pool (emulator) for each served request's AWS credentials
@@ -13,17 +14,18 @@ import { runDemo } from "./demo.js";
 const args = process.argv.slice(2);
 if (args.includes("--help") || args.includes("-h")) {
   console.log(
-    "usage: npm run demo [-- --verified-permissions]\n\n" +
+    "usage: npm run demo [-- --verified-permissions | --policy-sync]\n\n" +
       "  (default)                 the scenario's Cedar policies evaluated in process (cedar-wasm)\n" +
-      "  --verified-permissions    decisions through @aws-sdk/client-verifiedpermissions, against a local emulator",
+      "  --verified-permissions    decisions through @aws-sdk/client-verifiedpermissions, against a local emulator\n" +
+      "  --policy-sync             decisions in process, policies and schema synced from the emulator's store through the SDK",
   );
 } else {
-  const unknown = args.filter((a) => a !== "--verified-permissions");
-  if (unknown.length > 0) {
-    console.error(`demo: unknown option ${unknown.join(" ")} (try --help)`);
+  const unknown = args.filter((a) => a !== "--verified-permissions" && a !== "--policy-sync");
+  if (unknown.length > 0 || args.length > 1) {
+    console.error(unknown.length > 0 ? `demo: unknown option ${unknown.join(" ")} (try --help)` : "demo: choose one engine (try --help)");
     process.exitCode = 2;
   } else {
-    runDemo({ engine: args.includes("--verified-permissions") ? "verified-permissions" : "cedar" }).then(
+    runDemo({ engine: args.includes("--verified-permissions") ? "verified-permissions" : args.includes("--policy-sync") ? "policy-sync" : "cedar" }).then(
       (ok) => {
         process.exitCode = ok ? 0 : 1;
       },

@@ -96,9 +96,32 @@ function splitPolicies(cedar: CedarWasm, input: PolicyInput): Record<string, str
   return out;
 }
 
+/** A template-linked policy: `templateId` with its slots filled, evaluated under the id `policyId`. */
+export interface CedarTemplateLink {
+  readonly policyId: string;
+  readonly templateId: string;
+  /** `?principal` and/or `?resource`, as the template's slots need them. */
+  readonly values: Readonly<Partial<Record<"?principal" | "?resource", { readonly type: string; readonly id: string }>>>;
+}
+
+/** Policies as id → text: `@id` annotations or `policy<N>` for text (loads cedar-wasm). */
+export async function splitPolicyInput(input: PolicyInput): Promise<Record<string, string>> {
+  return splitPolicies(await loadCedar(), input);
+}
+
 /** Options of {@link compileCedar}. */
 export interface CedarEngineOptions {
   readonly policies: PolicyInput;
+  /** Policy templates, id → text (each one template). */
+  readonly templates?: Readonly<Record<string, string>>;
+  /** Template-linked policies. */
+  readonly templateLinks?: readonly CedarTemplateLink[];
+  /**
+   * The name cedar-wasm keeps the pre-parsed set (and schema) under. cedar-wasm cannot drop a
+   * pre-parsed set, so a caller that recompiles (policy sync) passes one of two names in turn and
+   * memory stays bounded; a fresh name otherwise.
+   */
+  readonly cacheId?: string;
   /** Cedar schema text or JSON. With it, policies are validated and requests checked against it. */
   readonly schema?: string | CedarSchemaJson;
   /** Validate policies against the schema at start; default `true` when there is a schema. */
@@ -129,7 +152,10 @@ let counter = 0;
 export async function compileCedar(options: CedarEngineOptions): Promise<CedarEngine> {
   const cedar = await loadCedar();
   const policies = splitPolicies(cedar, options.policies);
-  const id = `cognito-tenancy-${++counter}-${Math.random().toString(36).slice(2)}`;
+  const templates: Record<string, string> = { ...options.templates };
+  const templateLinks = (options.templateLinks ?? []).map((l) => ({ templateId: l.templateId, newId: l.policyId, values: { ...l.values } }));
+  const policySet = { staticPolicies: policies, templates, templateLinks };
+  const id = options.cacheId ?? `cognito-tenancy-${++counter}-${Math.random().toString(36).slice(2)}`;
 
   let schemaJson: CedarSchemaJson | undefined;
   let schemaName: string | undefined;
@@ -142,32 +168,45 @@ export async function compileCedar(options: CedarEngineOptions): Promise<CedarEn
     } else {
       schemaJson = options.schema;
     }
-    const parsed = cedar.preparseSchema(id, options.schema as never);
+    const parsed = cedar.checkParseSchema(options.schema as never);
     if (parsed.type === "failure") throw new CedarPolicyError("invalid Cedar schema", details(parsed.errors as DetailedError[], schemaText));
-    schemaName = id;
   }
 
-  const parsed = cedar.preparsePolicySet(id, { staticPolicies: policies });
-  if (parsed.type === "failure") {
+  // Parse and validate before pre-parsing: with a reused cacheId, pre-parsing replaces the set
+  // in use, which must happen only for a set that passed.
+  const checked = cedar.checkParsePolicySet(policySet);
+  if (checked.type === "failure") {
     // Re-parse one by one to name the policy and locate the error inside its own text.
     const found: CedarPolicyError["details"][number][] = [];
     for (const [pid, text] of Object.entries(policies)) {
       const one = cedar.checkParsePolicySet({ staticPolicies: { [pid]: text } });
       if (one.type === "failure") found.push(...details(one.errors as DetailedError[], text, pid));
     }
-    throw new CedarPolicyError("invalid Cedar policies", found.length > 0 ? found : details(parsed.errors as DetailedError[], undefined));
+    for (const [pid, text] of Object.entries(templates)) {
+      const one = cedar.checkParsePolicySet({ templates: { [pid]: text } });
+      if (one.type === "failure") found.push(...details(one.errors as DetailedError[], text, pid));
+    }
+    throw new CedarPolicyError("invalid Cedar policies", found.length > 0 ? found : details(checked.errors as DetailedError[], undefined));
   }
 
   if (options.schema !== undefined && options.validatePolicies !== false) {
-    const v = cedar.validate({ schema: options.schema as never, policies: { staticPolicies: policies } });
+    const v = cedar.validate({ schema: options.schema as never, policies: policySet });
     if (v.type === "failure") throw new CedarPolicyError("Cedar validation failed", details(v.errors as DetailedError[], undefined));
     if (v.validationErrors.length > 0) {
       throw new CedarPolicyError(
         "policies do not validate against the schema",
-        v.validationErrors.flatMap((e) => details([e.error as DetailedError], policies[e.policyId], e.policyId)),
+        v.validationErrors.flatMap((e) => details([e.error as DetailedError], policies[e.policyId] ?? templates[e.policyId], e.policyId)),
       );
     }
   }
+
+  if (options.schema !== undefined) {
+    const parsed = cedar.preparseSchema(id, options.schema as never);
+    if (parsed.type === "failure") throw new CedarPolicyError("invalid Cedar schema", details(parsed.errors as DetailedError[], undefined));
+    schemaName = id;
+  }
+  const parsed = cedar.preparsePolicySet(id, policySet);
+  if (parsed.type === "failure") throw new CedarPolicyError("invalid Cedar policies", details(parsed.errors as DetailedError[], undefined));
 
   // Warm up: V8 compiles wasm functions on first call, which makes the first decision tens of
   // milliseconds slower than the rest. Pay that here, at start, with a throwaway evaluation.
@@ -181,7 +220,7 @@ export async function compileCedar(options: CedarEngineOptions): Promise<CedarEn
   });
 
   return {
-    policyIds: Object.keys(policies),
+    policyIds: [...Object.keys(policies), ...templateLinks.map((l) => l.newId)],
     schemaJson,
     evaluate(request, extraEntities = []) {
       const answer = cedar.statefulIsAuthorized({

@@ -13,15 +13,24 @@ import type { TenantPrincipal } from "../core/principal.js";
 import { createTenantAuth } from "../core/tenant-auth.js";
 import type { TenantAuth } from "../core/tenant-auth.js";
 import type { UserPoolConfig } from "../core/verify.js";
-import type { CedarEngine, PolicyInput } from "../authorizers/cedar-engine.js";
-import { compileCedar } from "../authorizers/cedar-engine.js";
+import type { PolicyInput } from "../authorizers/cedar-engine.js";
+import { splitPolicyInput } from "../authorizers/cedar-engine.js";
 import { ConstraintViolation, DEFAULT_GROUP_ENTITY_TYPE, ERROR_STATUS, LIMITS, SHAPES, checkString } from "./vp-emulator/limits.js";
+import type { StoreOperation } from "./vp-emulator/store.js";
+import { STORE_OPERATIONS, createEmulatedStore } from "./vp-emulator/store.js";
+
+export type { StoreOperation as EmulatorStoreOperation } from "./vp-emulator/store.js";
 
 /** The authorization operations: the ones `callCount`, `decisionCount` and, by default, `setBehavior` are about. */
 export type EmulatorAuthorizationOperation = "IsAuthorized" | "BatchIsAuthorized" | "IsAuthorizedWithToken" | "BatchIsAuthorizedWithToken";
 
-/** The operations the emulator speaks. */
-export type EmulatorOperation = EmulatorAuthorizationOperation | "GetPolicyStore" | "ListIdentitySources" | "GetIdentitySource";
+/**
+ * The operations the emulator speaks: authorization, the store and identity source reads, and the
+ * policy, template and schema management operations (`ListPolicies`, `GetPolicy`, `BatchGetPolicy`,
+ * `CreatePolicy`, `UpdatePolicy`, `DeletePolicy`, `ListPolicyTemplates`, `GetPolicyTemplate`,
+ * `CreatePolicyTemplate`, `UpdatePolicyTemplate`, `GetSchema`, `PutSchema`).
+ */
+export type EmulatorOperation = EmulatorAuthorizationOperation | "GetPolicyStore" | "ListIdentitySources" | "GetIdentitySource" | StoreOperation;
 
 /**
  * How the emulator answers, to rehearse outages: `"error"` answers 500 `InternalServerException`,
@@ -50,8 +59,17 @@ export interface EmulatorIdentitySource {
 export interface VerifiedPermissionsEmulatorOptions {
   /** The policy store's Cedar policies: text (ids from `@id`, else `policy0`, ...) or id → text. */
   readonly policies: PolicyInput;
-  /** The policy store's schema (Cedar text or JSON). Policies are validated against it at start. */
+  /**
+   * The policy store's schema (Cedar text or JSON). Policies are validated against it at start and,
+   * in `"STRICT"` mode, when they are written; `GetSchema` answers it as JSON.
+   */
   readonly schema?: string | CedarSchemaJson;
+  /**
+   * The store's policy validation mode: `"STRICT"` (default with a schema) validates policies and
+   * templates against the schema when they are written (`ValidationException` if they do not pass);
+   * `"OFF"` accepts any policy that parses, as a store with validation off does.
+   */
+  readonly validationMode?: "STRICT" | "OFF";
   /** The store id to answer for; default `"PSEMULATOR00000000000001"`. Another well-formed id gets `ResourceNotFoundException`. */
   readonly policyStoreId?: string;
   /**
@@ -130,7 +148,8 @@ export interface VerifiedPermissionsEmulator {
 const validation = (message: string): AwsServiceError => new AwsServiceError("ValidationException", ERROR_STATUS.ValidationException, message);
 
 const AUTHORIZATION_OPERATIONS: readonly EmulatorAuthorizationOperation[] = ["IsAuthorized", "BatchIsAuthorized", "IsAuthorizedWithToken", "BatchIsAuthorizedWithToken"];
-const OPERATIONS = new Set<string>([...AUTHORIZATION_OPERATIONS, "GetPolicyStore", "ListIdentitySources", "GetIdentitySource"]);
+const OPERATIONS = new Set<string>([...AUTHORIZATION_OPERATIONS, "GetPolicyStore", "ListIdentitySources", "GetIdentitySource", ...STORE_OPERATIONS]);
+const STORE_OPS: ReadonlySet<string> = new Set(STORE_OPERATIONS);
 const MAX_BODY = 1024 * 1024;
 const ACCOUNT = "123456789012";
 /** Identity source list pages when `maxResults` is not given (the model sets no default). */
@@ -259,6 +278,7 @@ export async function startVerifiedPermissionsEmulator(options: VerifiedPermissi
       namespace: { type: "string" },
       userEntityType: { type: "string", nonEmpty: true },
       groupEntityType: { type: "string", nonEmpty: true },
+      validationMode: { type: "oneOf", values: ["STRICT", "OFF"] },
       aliases: { type: "custom", check: checkAliases },
       stores: { type: "array" },
     },
@@ -284,13 +304,13 @@ export async function startVerifiedPermissionsEmulator(options: VerifiedPermissi
   }
   /** Alias or id → store id, for every store of this endpoint. */
   const storeIds = new Map<string, string>();
-  const engine: CedarEngine = await compileCedar({
-    policies: options.policies,
-    ...(options.schema !== undefined ? { schema: options.schema } : {}),
-  });
-  // Requests without a principal or resource cannot pass the schema's request validation.
-  let unvalidated: Promise<CedarEngine> | undefined;
   const policyStoreId = options.policyStoreId ?? "PSEMULATOR00000000000001";
+  const store = await createEmulatedStore({
+    policyStoreId,
+    policies: await splitPolicyInput(options.policies),
+    ...(options.schema !== undefined ? { schema: options.schema } : {}),
+    validationMode: options.validationMode ?? (options.schema !== undefined ? "STRICT" : "OFF"),
+  });
   for (const alias of ownAliases) storeIds.set(alias, policyStoreId);
   for (const [id, child] of children) {
     storeIds.set(id, id);
@@ -313,7 +333,8 @@ export async function startVerifiedPermissionsEmulator(options: VerifiedPermissi
   async function evaluate(principal: CedarEntityUid, action: CedarEntityUid, resource: CedarEntityUid, context: Record<string, CedarValue>, entities: readonly CedarEntity[]) {
     decisionCount++;
     const unspecified = principal.type === UNSPECIFIED_TYPE || resource.type === UNSPECIFIED_TYPE;
-    const e = unspecified && engine.schemaJson !== undefined ? await (unvalidated ??= compileCedar({ policies: options.policies })) : engine;
+    const engine = store.engine;
+    const e = unspecified && engine.schemaJson !== undefined ? await store.engineWithoutSchema() : engine;
     const answer = e.evaluate({ principal, action, resource, context, entities });
     if (!answer.ok) throw validation(answer.errors.join("; "));
     return {
@@ -517,7 +538,7 @@ export async function startVerifiedPermissionsEmulator(options: VerifiedPermissi
       namespace: "",
       userEntityType: identity.source.principalEntityType,
       groupEntityType: identity.source.groupEntityType ?? DEFAULT_GROUP_ENTITY_TYPE,
-      ...(engine.schemaJson !== undefined ? { schema: engine.schemaJson } : {}),
+      ...(store.engine.schemaJson !== undefined ? { schema: store.engine.schemaJson } : {}),
     };
     const ref = { action: { type: action.type, id: action.id }, resource: { type: resource.type, id: resource.id }, entities: extra };
     let mapped: ReturnType<typeof toCedarRequest>;
@@ -534,13 +555,16 @@ export async function startVerifiedPermissionsEmulator(options: VerifiedPermissi
   }
 
   async function handle(operation: EmulatorOperation, body: Record<string, unknown>): Promise<unknown> {
-    checkStore(body);
+    // BatchGetPolicy names the store in each request, and answers an unknown one per item.
+    if (operation !== "BatchGetPolicy") checkStore(body);
+    if (STORE_OPS.has(operation)) return store.handle(operation as StoreOperation, body);
+    const engine = store.engine;
     switch (operation) {
       case "GetPolicyStore":
         return {
           policyStoreId,
           arn: `arn:aws:verifiedpermissions::${ACCOUNT}:policy-store/${policyStoreId}`,
-          validationSettings: { mode: engine.schemaJson !== undefined ? "STRICT" : "OFF" },
+          validationSettings: { mode: store.validationMode },
           createdDate,
           lastUpdatedDate: createdDate,
         };

@@ -118,7 +118,7 @@ describe("errors in the service's shape", () => {
 
   it("bad JSON: SerializationException; unknown operation: UnknownOperationException", async () => {
     expect((await post("IsAuthorized", "{nope")).body["__type"]).toMatch(/SerializationException$/);
-    const unknown = await post("CreatePolicy", {});
+    const unknown = await post("DeletePolicyStore", {});
     expect(unknown.status).toBe(400);
     expect(unknown.body["__type"]).toMatch(/UnknownOperationException$/);
   });

@@ -39,6 +39,7 @@ const PROBES: Record<string, () => unknown> = {
   "Lambda `createAuthorizerHandler`": () => createAuthorizerHandler(auth, any({ [PROBE]: 1 })),
   "`createVerifiedPermissionsAuthorizer`": () => createVerifiedPermissionsAuthorizer(any({ ...vp, [PROBE]: 1 })),
   "`createCedarAuthorizer`": () => createCedarAuthorizer(any({ policies: "", namespace: "N", [PROBE]: 1 })),
+  "`createCedarAuthorizer` `policyStore`": () => createCedarAuthorizer(any({ policyStore: { policyStoreId: "PS1", [PROBE]: 1 }, namespace: "N" })),
   "`createTenantCredentials`": () => createTenantCredentials(any({ identityPool, [PROBE]: 1 })),
   "`createTenantCredentials` `identityPool`": () => createTenantCredentials(any({ identityPool: { ...identityPool, [PROBE]: 1 } })),
   "`createTenantCredentials` `assumeRole`": () => createTenantCredentials(any({ assumeRole: { roleArn: "arn:aws:iam::111122223333:role/r", [PROBE]: 1 } })),

@@ -114,6 +114,17 @@ describe("npm run demo", () => {
     expect(calls! + (cached || 0)).toBe(decided);
   }, SPAWN_TIMEOUT);
 
+  it.concurrent("with --policy-sync: local Cedar with the store's policies, same table, no authorization call", async () => {
+    const run = await runScript("demo/run.ts", ["--policy-sync"]);
+    expect(run.stderr).not.toMatch(/error/i);
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    checkTable(run.stdout);
+    checkCredentials(run.stdout);
+    expect(run.stdout).toMatch(/engine\s+local Cedar \(in process\), policies synced from Verified Permissions/);
+    const decided = CASES.filter((c) => !/^(token|tenant)_/.test(c.expect.reason)).length;
+    expect(run.stdout).toMatch(new RegExp(`; ${decided} policy decisions by local Cedar synced from Verified Permissions \\(emulator\\): .*\\d+ ListPolicies.*; 0 authorization calls\n`));
+  }, SPAWN_TIMEOUT);
+
   it.concurrent("refuses an unknown option with exit code 2", async () => {
     const run = await runScript("demo/run.ts", ["--verfied-permissions"]);
     expect(run.code).toBe(2);

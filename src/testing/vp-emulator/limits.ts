@@ -43,6 +43,18 @@ export const SHAPES = {
   userPoolArn: { shape: "UserPoolArn", min: 1, max: 255, pattern: /^arn:[a-zA-Z0-9-]+:cognito-idp:(([a-zA-Z0-9-]+:\d{12}:userpool\/[\w-]+_[0-9a-zA-Z]+))$/ },
   /** `ClientId`: `@length(1, 255)`. */
   clientId: { shape: "ClientId", min: 1, max: 255, pattern: /^.*$/ },
+  /** `PolicyId`: `@length(1, 200)`, `@pattern("^[a-zA-Z0-9-]*$")`. */
+  policyId: { shape: "PolicyId", min: 1, max: 200, pattern: /^[a-zA-Z0-9-]*$/ },
+  /** `PolicyTemplateId`: `@length(1, 200)`, `@pattern("^[a-zA-Z0-9-]*$")`. */
+  policyTemplateId: { shape: "PolicyTemplateId", min: 1, max: 200, pattern: /^[a-zA-Z0-9-]*$/ },
+  /** `PolicyStatement`: `@length(1, 10000)`. */
+  policyStatement: { shape: "PolicyStatement", min: 1, max: 10000, pattern: /^[\s\S]*$/ },
+  /** `StaticPolicyDescription` and `PolicyTemplateDescription`: `@length(0, 150)`. */
+  description: { shape: "StaticPolicyDescription", min: 0, max: 150, pattern: /^[\s\S]*$/ },
+  /** `SchemaJson`: `@length(1, 100000)`. */
+  schemaJson: { shape: "SchemaJson", min: 1, max: 100000, pattern: /^[\s\S]*$/ },
+  /** `IdempotencyToken` (`clientToken`): `@length(1, 64)`, `@pattern("^[a-zA-Z0-9-]*$")`. */
+  clientToken: { shape: "IdempotencyToken", min: 1, max: 64, pattern: /^[a-zA-Z0-9-]*$/ },
 } as const satisfies Record<string, StringShape>;
 
 export const LIMITS = {
@@ -64,6 +76,13 @@ export const LIMITS = {
   identitySourceFilters: 10,
   /** `ClientIds`: `@length(0, 1000)`. */
   clientIds: 1000,
+  /**
+   * `MaxResults` (`ListPolicies`, `ListPolicyTemplates`): `@range(1, 50)`; "If you do not specify
+   * this parameter, the operation defaults to 10" (documentation).
+   */
+  listPoliciesMaxResults: { min: 1, max: 50, default: 10 },
+  /** `BatchGetPolicyInputList`: `@length(1, 100)` ("An array of up to 100 policies"). */
+  batchGetPolicy: { min: 1, max: 100 },
 } as const;
 
 /** The group entity type of a Cognito identity source that sets none (`CognitoGroupConfiguration.groupEntityType`: "Defaults to AWS::CognitoGroup"). */
