@@ -30,9 +30,9 @@
  * ```
  * @packageDocumentation
  */
-import type { ArgumentsHost, CanActivate, DynamicModule, ExceptionFilter, ExecutionContext, ModuleMetadata, Provider } from "@nestjs/common";
+import type { ArgumentsHost, CanActivate, DynamicModule, ExceptionFilter, ExecutionContext, ModuleMetadata, OnModuleInit, Provider } from "@nestjs/common";
 import { Catch, Inject, Injectable, Logger, Module, SetMetadata, createParamDecorator } from "@nestjs/common";
-import { APP_FILTER, HttpAdapterHost, Reflector } from "@nestjs/core";
+import { APP_FILTER, DiscoveryModule, DiscoveryService, HttpAdapterHost, Reflector } from "@nestjs/core";
 import type { ActionRef, Authorizer, Decision, ResourceRef } from "../core/authorizer.js";
 import { HTTP_ADAPTER_OPTIONS, reportError } from "../core/adapter-options.js";
 import { TenantAuthError } from "../core/errors.js";
@@ -71,8 +71,8 @@ export interface TenantAuthModuleOptions {
   auth: TenantAuth;
   /**
    * The policy engine {@link Authorize} asks (`cognito-tenancy/cedar`,
-   * `cognito-tenancy/verified-permissions`, or any {@link Authorizer}). A route with `@Authorize`
-   * when the module has none is refused, 503 `authorizer_unavailable`: never let through.
+   * `cognito-tenancy/verified-permissions`, or any {@link Authorizer}). A controller with
+   * `@Authorize` when the module has none stops the app at start (a `TypeError` naming the route).
    */
   authorizer?: Authorizer;
   /** Request header naming the tenant the caller acts for (case-insensitive). Default `"x-tenant-id"`; `false` reads none. */
@@ -259,9 +259,31 @@ const EXPORTS = [TENANT_AUTH_OPTIONS, TENANT_AUTH_SETUP, TenantAuthGuard];
 
 /**
  * The module: import it once, in the root module. It is global, so {@link TenantAuthGuard} can be
- * used from every module; it registers {@link TenantAuthExceptionFilter} globally.
+ * used from every module; it registers {@link TenantAuthExceptionFilter} globally. When the app
+ * starts, a controller with `@Authorize` while the module has no `authorizer` is a `TypeError`
+ * naming the route (a check without its engine is a mistake, not a route to leave open).
  */
-export class TenantAuthModule {
+export class TenantAuthModule implements OnModuleInit {
+  constructor(
+    private readonly discovery: DiscoveryService,
+    private readonly setup: Setup,
+  ) {}
+
+  /** @internal Nest's lifecycle hook: the `@Authorize`-without-authorizer check. */
+  onModuleInit(): void {
+    if (this.setup.options.authorizer !== undefined) return;
+    const reflector = new Reflector();
+    for (const wrapper of this.discovery.getControllers()) {
+      const controller = wrapper.metatype as (new (...args: never[]) => unknown) | null | undefined;
+      if (typeof controller !== "function") continue;
+      const name = controller.name;
+      if (reflector.get(AUTHORIZE, controller) !== undefined) throw noAuthorizer(name);
+      for (const key of Object.getOwnPropertyNames(controller.prototype)) {
+        const method = Object.getOwnPropertyDescriptor(controller.prototype, key)?.value as unknown;
+        if (key !== "constructor" && typeof method === "function" && reflector.get(AUTHORIZE, method) !== undefined) throw noAuthorizer(`${name}.${key}`);
+      }
+    }
+  }
   /**
    * The module with these options, checked now: an unknown key, a wrong type, or `tenantHeader`
    * and `tokenHeader` naming one header is a `TypeError` naming the option.
@@ -301,16 +323,23 @@ export class TenantAuthModule {
         { provide: TENANT_AUTH_OPTIONS, useFactory: factory, inject: (options.inject ?? []) as never[] },
         { provide: TENANT_AUTH_SETUP, useFactory: (resolved: TenantAuthModuleOptions) => setup(resolved), inject: [TENANT_AUTH_OPTIONS] },
       ]),
-      imports: options.imports ?? [],
+      imports: [DiscoveryModule, ...(options.imports ?? [])],
     };
   }
 }
 Module({})(TenantAuthModule);
+Inject(DiscoveryService)(TenantAuthModule, undefined as never, 0);
+Inject(TENANT_AUTH_SETUP)(TenantAuthModule, undefined as never, 1);
+
+function noAuthorizer(route: string): TypeError {
+  return new TypeError(`${WHERE}: ${route} has @Authorize but the module was given no authorizer`);
+}
 
 function module(providers: Provider[]): DynamicModule {
   return {
     module: TenantAuthModule,
     global: true,
+    imports: [DiscoveryModule],
     providers: [...providers, TenantAuthGuard, { provide: APP_FILTER, useClass: TenantAuthExceptionFilter }],
     exports: EXPORTS,
   };

@@ -74,6 +74,14 @@ describe("setup errors are TypeErrors naming the option", () => {
     expect(() => Authorize("Read", { type: "Doc", id: "1" }, { contxt: {} } as never)).toThrow(/contxt/);
   });
 
+  it("@Authorize on a route or a controller of a module without an authorizer stops the app at start", async () => {
+    const noAuthorizer = () => TenantAuthModule.forRoot({ auth });
+    const onRoute = testModule(noAuthorizer(), [testController("docs", [{ path: "me" }, { path: "x", decorators: [Authorize("Read", { type: "Doc", id: "1" })] }])], { globalGuard: true });
+    await expect(startNest("express", onRoute)).rejects.toThrow(/TestController\d+\.route1 has @Authorize but the module was given no authorizer/);
+    const onClass = testModule(noAuthorizer(), [testController("docs", [{ path: "me" }], { guarded: true, classDecorators: [Authorize("Read", { type: "Doc", id: "1" })] })]);
+    await expect(startNest("fastify", onClass)).rejects.toThrow(/TestController\d+ has @Authorize/);
+  });
+
   it("forRootAsync: options from the injector are checked when the app starts", async () => {
     const CONFIG = "CONFIG";
     const config = providerModule(CONFIG, { header: "x-org" });
@@ -129,7 +137,7 @@ describe.each<NestPlatform>(["express", "fastify"])("on the %s platform", (platf
     perController = await startNest(
       platform,
       testModule(noAuthorizer, [
-        testController("guarded", [{ path: "me" }, { path: "authz", decorators: [Authorize("Read", { type: "Doc", id: "1" })] }], { guarded: true }),
+        testController("guarded", [{ path: "me" }], { guarded: true }),
         testController("unguarded", [{ path: "me" }]),
       ]),
     );
@@ -194,11 +202,10 @@ describe.each<NestPlatform>(["express", "fastify"])("on the %s platform", (platf
     expect(decisions).toEqual(["ALLOW acme-assets acme-reads-own-bucket", "DENY globex-assets active-tenant-only"]);
   });
 
-  it("an engine failure is 503 with Retry-After, its cause reaches onError; no authorizer is 503 too", async () => {
+  it("an engine failure is 503 with Retry-After; onError hears refusals with their cause", async () => {
     errors.length = 0;
     const failed = await get(asyncApp, "/authz", bearer(tokens.acmeAdmin));
     expect(failed).toEqual({ status: 503, challenge: null, retryAfter: "5", body: { error: "authorizer_unavailable", error_description: "The policy engine could not be reached" } });
-    expect(await get(perController, "/guarded/authz", bearer(tokens.acmeAdmin))).toMatchObject({ status: 503, body: { error: "authorizer_unavailable" } });
     // onError of the module that has it: a refusal, with its cause kept.
     await get(global, "/buckets/acme-assets/objects/x", { authorization: "Bearer not-a-jwt" });
     expect(errors.length).toBe(1);
