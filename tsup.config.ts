@@ -11,8 +11,10 @@ const entries: Record<string, string> = {
   express: "src/adapters/express.ts",
   fastify: "src/adapters/fastify.ts",
   lambda: "src/adapters/lambda.ts",
+  nestjs: "src/adapters/nestjs.ts",
   "verified-permissions": "src/authorizers/verified-permissions.ts",
   cedar: "src/authorizers/cedar.ts",
+  "cedar-authorization": "src/authorizers/cedar-authorization.ts",
   credentials: "src/credentials/index.ts",
 };
 const present = Object.fromEntries(Object.entries(entries).filter(([, file]) => existsSync(file)));

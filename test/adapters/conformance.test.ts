@@ -2,7 +2,8 @@
 // (status, error code, WWW-Authenticate, JSON body), run through Express 5 and 4, Fastify 5 and 4
 // (real servers on loopback, the requests written raw on a socket so duplicate headers reach the
 // server as sent), Lambda withTenant on REST v1, HTTP API v2 and ALB events, and the Middy
-// middleware. A new adapter joins by adding a driver below, not tests.
+// middleware, and NestJS 11 on its Express and Fastify platforms. A new adapter joins by adding a
+// driver below, not tests.
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { connect } from "node:net";
@@ -23,6 +24,10 @@ import type { AuthorizationRequest, Authorizer, Decision, TenantAuth } from "../
 import { createTenantAuth } from "../../src/index.js";
 import { createTestIssuer } from "../../src/testing/index.js";
 import { lambdaContext, loadEvent, setHeader } from "./lambda-helpers.js";
+import { Authorize, RequireGroups, RequireScopes, RequireTenantRoles, TenantAuthModule } from "../../src/adapters/nestjs.js";
+import type { TenantRequest } from "../../src/adapters/nestjs.js";
+import type { NestPlatform, StartedNest } from "./nestjs-helpers.js";
+import { startNest, testController, testModule } from "./nestjs-helpers.js";
 
 /** Allows a resource whose id starts with `<tenantId>-`, denies others, fails on `boom`. */
 const engine: Authorizer = {
@@ -354,6 +359,49 @@ function fastifyDriver(name: string, factory: FastifyFactory): Driver {
   };
 }
 
+// ---------------------------------------------------------------- NestJS (Express and Fastify platforms)
+
+/**
+ * One Nest app per set of module options (the module's options cover the whole app, as the
+ * Fastify plugin's cover a scope): the guard global (APP_GUARD) in the first, per controller
+ * (@UseGuards) in the others.
+ */
+function nestDriver(name: string, platform: NestPlatform): Driver {
+  const apps: StartedNest[] = [];
+  const portOf: Partial<Record<Route, number>> = {};
+  return {
+    name,
+    skip: {
+      "tenantParam on a route without it": "the module's options cover every route: tenantParam applies to the routes that declare it",
+    },
+    async start(auth) {
+      const serve = async (routes: Route[], options: Omit<Parameters<typeof TenantAuthModule.forRoot>[0], "auth">, controller: Parameters<typeof testController>[1], global: boolean) => {
+        const module = testModule(TenantAuthModule.forRoot({ auth, ...options }), [testController("", controller, { guarded: !global })], { globalGuard: global });
+        const started = await startNest(platform, module);
+        apps.push(started);
+        for (const r of routes) portOf[r] = started.port;
+      };
+      await serve(["plain", "groups", "roles", "scopes", "authz"], { authorizer: engine }, [
+        { path: "plain" },
+        { path: "groups", decorators: [RequireGroups(...GROUPS)] },
+        { path: "roles", decorators: [RequireTenantRoles(...ROLES)] },
+        { path: "scopes", decorators: [RequireScopes(...SCOPES)] },
+        { path: "authz/:doc", decorators: [Authorize("Read", (request: TenantRequest) => ({ type: "Document", id: String(request.params["doc"]) }))] },
+      ], true);
+      await serve(["param", "misplaced"], { tenantParam: "tenantId" }, [{ path: "tenants/:tenantId/param" }, { path: "misplaced/:other" }], false);
+      await serve(["optional", "optionalGuarded"], { credentialsRequired: false }, [{ path: "optional" }, { path: "optionalGuarded", decorators: [RequireGroups(...GROUPS)] }], false);
+      await serve(["alb"], { tokenHeader: TOKEN_HEADER }, [{ path: "alb" }], false);
+    },
+    async send(route, headers, params) {
+      const r = await rawGet(portOf[route]!, pathOf(route, params), headers);
+      return { status: r.status, challenge: r.headers["www-authenticate"] ?? null, body: JSON.parse(r.body) as Record<string, unknown> };
+    },
+    async stop() {
+      await Promise.all(apps.map((a) => a.close()));
+    },
+  };
+}
+
 // ---------------------------------------------------------------- Lambda (withTenant, Middy)
 
 const LAMBDA_OPTIONS: Record<Route, EventAuthOptions<LambdaHttpEvent>> = {
@@ -443,6 +491,8 @@ const drivers: Driver[] = [
   expressDriver("Express 4", express4 as unknown as () => ExpressApp),
   fastifyDriver("Fastify 5", fastify5 as unknown as FastifyFactory),
   fastifyDriver("Fastify 4", fastify4 as unknown as FastifyFactory),
+  nestDriver("NestJS 11, Express platform", "express"),
+  nestDriver("NestJS 11, Fastify platform", "fastify"),
   lambdaDriver("withTenant, REST v1", "rest-v1.json", withTenantHandler, NO_OPTIONAL),
   lambdaDriver("withTenant, HTTP API v2", "http-api-v2.json", withTenantHandler, NO_OPTIONAL),
   lambdaDriver("withTenant, ALB", "alb-multi.json", withTenantHandler, { ...NO_OPTIONAL, ...NO_PATH }),

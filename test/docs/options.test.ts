@@ -11,6 +11,8 @@ import { createAuthorizerHandler, tenantAuthMiddleware, withTenant } from "../..
 import { createCedarAuthorizer } from "../../src/authorizers/cedar.js";
 import { createVerifiedPermissionsAuthorizer } from "../../src/authorizers/verified-permissions.js";
 import { createTenantCredentials } from "../../src/credentials/index.js";
+import { Authorize, TenantAuthModule } from "../../src/adapters/nestjs.js";
+import { fromAuthorizationEngine, toAuthorizationEngine } from "../../src/authorizers/cedar-authorization.js";
 
 const PROBE = "__probe__";
 const pool = { userPoolId: "us-east-1_Probe", clientId: null, tokenUse: null };
@@ -34,12 +36,17 @@ const PROBES: Record<string, () => unknown> = {
   "Express `tenantAuth`": () => tenantAuth(auth, any({ [PROBE]: 1 })),
   "Express `authorize`": () => authorize(engine, any({ action: "a", resource: { type: "T", id: "i" }, [PROBE]: 1 })),
   "Express `tenantAuthErrorHandler`": () => tenantAuthErrorHandler(any({ [PROBE]: 1 })),
+  "NestJS `TenantAuthModule.forRoot`": () => TenantAuthModule.forRoot(any({ auth, [PROBE]: 1 })),
+  "NestJS `TenantAuthModule.forRootAsync`": () => TenantAuthModule.forRootAsync(any({ useFactory: () => ({ auth }), [PROBE]: 1 })),
+  "NestJS `@Authorize`": () => Authorize("a", { type: "T", id: "i" }, any({ [PROBE]: 1 })),
   "Lambda `withTenant`": () => withTenant(auth, async () => ({ statusCode: 200 }), any({ [PROBE]: 1 })),
   "Lambda `tenantAuthMiddleware`": () => tenantAuthMiddleware(auth, any({ [PROBE]: 1 })),
   "Lambda `createAuthorizerHandler`": () => createAuthorizerHandler(auth, any({ [PROBE]: 1 })),
   "`createVerifiedPermissionsAuthorizer`": () => createVerifiedPermissionsAuthorizer(any({ ...vp, [PROBE]: 1 })),
   "`createCedarAuthorizer`": () => createCedarAuthorizer(any({ policies: "", namespace: "N", [PROBE]: 1 })),
   "`createCedarAuthorizer` `policyStore`": () => createCedarAuthorizer(any({ policyStore: { policyStoreId: "PS1", [PROBE]: 1 }, namespace: "N" })),
+  "`toAuthorizationEngine`": () => toAuthorizationEngine(engine, any({ [PROBE]: 1 })),
+  "`fromAuthorizationEngine`": () => fromAuthorizationEngine({ isAuthorized: async () => ({ type: "deny" }) }, any({ namespace: "N", [PROBE]: 1 })),
   "`createTenantCredentials`": () => createTenantCredentials(any({ identityPool, [PROBE]: 1 })),
   "`createTenantCredentials` `identityPool`": () => createTenantCredentials(any({ identityPool: { ...identityPool, [PROBE]: 1 } })),
   "`createTenantCredentials` `assumeRole`": () => createTenantCredentials(any({ assumeRole: { roleArn: "arn:aws:iam::111122223333:role/r", [PROBE]: 1 } })),

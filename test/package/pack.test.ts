@@ -14,6 +14,8 @@ const SUBPATHS: Record<string, string[]> = {
   "cognito-tenancy": ["createTenantAuth", "TenantAuthError", "isTenantAuthError", "toCedarEntities", "normalizeClaims", "principalFromClaims", "extractToken"],
   "cognito-tenancy/express": ["tenantAuth", "requireGroups", "requireTenantRole", "requireScopes", "authorize", "tenantAuthErrorHandler"],
   "cognito-tenancy/fastify": ["tenantAuthPlugin"],
+  "cognito-tenancy/nestjs": ["TenantAuthModule", "TenantAuthGuard", "TenantAuthExceptionFilter", "Tenant", "RequireGroups", "RequireTenantRoles", "RequireScopes", "Authorize", "SkipTenantAuth"],
+  "cognito-tenancy/cedar-authorization": ["toAuthorizationEngine", "fromAuthorizationEngine", "principalEntity"],
   "cognito-tenancy/lambda": ["withTenant", "createAuthorizerHandler", "principalFromApiGatewayClaims", "tenantAuthMiddleware"],
   "cognito-tenancy/verified-permissions": ["createVerifiedPermissionsAuthorizer"],
   "cognito-tenancy/cedar": ["createCedarAuthorizer"],
