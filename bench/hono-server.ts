@@ -1,6 +1,7 @@
 /**
- * The Hono peers of bench/hono.ts, served from one child process on 127.0.0.1 through
- * @hono/node-server (the load generator runs in the parent). Prints `{ ports }` as JSON.
+ * The Hono peers of bench/hono.ts, served from one child process on 127.0.0.1 by @hono/node-server
+ * on Node, Bun.serve on Bun, Deno.serve on Deno (the load generator runs in the parent, on Node).
+ * Prints `{ ports }` as JSON.
  *
  * Input (env BENCH_HONO): the pool (issuer, client id, the JWKS).
  */
@@ -40,12 +41,22 @@ const peers: Record<string, Hono> = {
   honoJwk: app(jwk({ keys: input.jwks.keys as HonoJsonWebKey[], alg: ["RS256"] }), (c) => (c.get("jwtPayload") as { sub: string }).sub),
 };
 
-const ports: Record<string, number> = {};
-for (const [id, peer] of Object.entries(peers)) {
-  ports[id] = await new Promise<number>((resolve) => {
-    serve({ fetch: peer.fetch, hostname: "127.0.0.1", port: 0 }, (info) => resolve(info.port));
-  });
+interface Runtimes {
+  Bun?: { serve(options: { hostname: string; port: number; fetch: Hono["fetch"] }): { port: number } };
+  Deno?: { serve(options: { hostname: string; port: number; onListen(addr: { port: number }): void }, handler: Hono["fetch"]): unknown };
 }
+const runtime = globalThis as Runtimes;
+
+/** Each runtime's own server: Bun.serve, Deno.serve, @hono/node-server on Node. */
+function listen(peer: Hono): Promise<number> {
+  if (runtime.Bun) return Promise.resolve(runtime.Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: peer.fetch }).port);
+  const deno = runtime.Deno;
+  if (deno) return new Promise((resolve) => deno.serve({ hostname: "127.0.0.1", port: 0, onListen: ({ port }) => resolve(port) }, peer.fetch));
+  return new Promise((resolve) => serve({ fetch: peer.fetch, hostname: "127.0.0.1", port: 0 }, (info) => resolve(info.port)));
+}
+
+const ports: Record<string, number> = {};
+for (const [id, peer] of Object.entries(peers)) ports[id] = await listen(peer);
 process.stdout.write(`${JSON.stringify({ ports })}\n`);
 // Stop when the parent closes stdin.
 process.stdin.resume();

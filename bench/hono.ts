@@ -3,14 +3,17 @@
  * (hono/jwk), each under autocannon on loopback, with one token reused and with distinct tokens
  * rotated per request. Servers run in one child process, autocannon in this one; rounds interleave.
  *
- *   npx tsx bench/hono.ts [--quick]      prints the table
+ *   npx tsx bench/hono.ts [--quick] [--runtime=node|bun|deno]      prints the table
  *
  * bench/run.ts calls {@link honoSection} for docs/benchmarks.md.
  */
 import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import autocannon from "autocannon";
+import { build } from "esbuild";
 import type { HonoServerInput } from "./hono-server.js";
 import { median, relativeMad } from "./measure.js";
 import type { BenchTokens } from "./tokens.js";
@@ -38,12 +41,39 @@ export interface HonoBenchOptions {
   /** Seconds per autocannon run. */
   seconds: number;
   connections: number;
+  /** Default `"node"`. */
+  runtime?: HonoRuntime;
   log?: (line: string) => void;
 }
 
-async function startServers(input: HonoServerInput): Promise<{ ports: Record<string, number>; stop: () => void }> {
+/** Where the servers run: Node, or Bun or Deno from node_modules/.bin on an esbuild bundle of hono-server.ts. */
+export type HonoRuntime = "node" | "bun" | "deno";
+
+async function serverCommand(runtime: HonoRuntime): Promise<{ command: string; args: string[]; cleanup: () => void }> {
   const script = fileURLToPath(new URL("./hono-server.ts", import.meta.url));
-  const child = spawn(process.execPath, ["--import", "tsx", script], {
+  if (runtime === "node") return { command: process.execPath, args: ["--import", "tsx", script], cleanup: () => {} };
+  const root = resolve(dirname(script), "..");
+  const dir = mkdtempSync(join(root, ".tmp-runtimes-bench-"));
+  const outfile = join(dir, "hono-server.mjs");
+  await build({
+    entryPoints: [script],
+    bundle: true,
+    format: "esm",
+    platform: "node",
+    target: "es2022",
+    outfile,
+    external: ["@cedar-policy/*", "@opentelemetry/api"],
+    banner: { js: `import { createRequire as __cr } from "node:module"; const require = __cr(import.meta.url);` },
+    logLevel: "silent",
+  });
+  const bin = join(root, "node_modules", ".bin", runtime);
+  const args = runtime === "bun" ? ["run", outfile] : ["run", "--allow-net=127.0.0.1", "--allow-env", "--allow-read", "--allow-sys", outfile];
+  return { command: bin, args, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+async function startServers(input: HonoServerInput, runtime: HonoRuntime): Promise<{ ports: Record<string, number>; stop: () => void }> {
+  const { command, args, cleanup } = await serverCommand(runtime);
+  const child = spawn(command, args, {
     env: { ...process.env, NODE_ENV: "production", BENCH_HONO: JSON.stringify(input) },
     stdio: ["pipe", "pipe", "inherit"],
   });
@@ -57,6 +87,7 @@ async function startServers(input: HonoServerInput): Promise<{ ports: Record<str
     stop: () => {
       child.stdin!.end();
       child.kill();
+      cleanup();
     },
   };
 }
@@ -89,7 +120,7 @@ export interface HonoResult {
 
 /** Measure every row of {@link HONO_ROWS}. */
 export async function runHono({ issuer, tokens }: BenchTokens, options: HonoBenchOptions): Promise<HonoResult> {
-  const servers = await startServers({ userPoolId: issuer.userPoolId, issuer: issuer.issuer, clientId: issuer.clientId, jwks: issuer.jwks as { keys: object[] } });
+  const servers = await startServers({ userPoolId: issuer.userPoolId, issuer: issuer.issuer, clientId: issuer.clientId, jwks: issuer.jwks as { keys: object[] } }, options.runtime ?? "node");
   const reqPerSec = new Map<string, number[]>(HONO_ROWS.map((r) => [r.id, []]));
   const p99Ms = new Map<string, number[]>(HONO_ROWS.map((r) => [r.id, []]));
   const failures = new Map<string, number>(HONO_ROWS.map((r) => [r.id, 0]));
@@ -127,10 +158,12 @@ export async function honoSection(bench: BenchTokens, options: HonoBenchOptions)
   });
   const tenant = median(result.reqPerSec.get("tenant")!);
   const jwkReused = median(result.reqPerSec.get("jwk")!);
+  const runtime = options.runtime ?? "node";
+  const server = { node: "@hono/node-server on Node", bun: "Bun.serve on Bun", deno: "Deno.serve on Deno" }[runtime];
   return [
-    "### Hono on Node",
+    `### Hono on ${runtime === "node" ? "Node" : runtime === "bun" ? "Bun" : "Deno"}`,
     "",
-    `@hono/node-server on 127.0.0.1, autocannon with ${options.connections} connections, ${options.rounds} rounds of ${options.seconds} s, interleaved. ` +
+    `${server} on 127.0.0.1 (load from Node), autocannon with ${options.connections} connections, ${options.rounds} rounds of ${options.seconds} s, interleaved. ` +
       `"Distinct tokens" rotates ${bench.tokens.length} tokens per request (tenantAuth with \`cache: false\`, so every request verifies a signature; hono/jwk has no cache).`,
     "",
     "| server | req/s (median) | noise | vs bare | p99 ms | non-2xx |",
@@ -146,6 +179,7 @@ if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.
   const quick = process.argv.includes("--quick");
   const log = (line: string) => process.stderr.write(`${line}\n`);
   const bench = await mintTokens(quick ? 200 : 500);
-  const lines = await honoSection(bench, { rounds: quick ? 1 : 5, seconds: quick ? 2 : 5, connections: 10, log });
+  const runtime = (process.argv.find((a) => a.startsWith("--runtime="))?.slice("--runtime=".length) ?? "node") as HonoRuntime;
+  const lines = await honoSection(bench, { rounds: quick ? 1 : 5, seconds: quick ? 2 : 5, connections: 10, runtime, log });
   console.log(lines.join("\n"));
 }
