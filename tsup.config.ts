@@ -10,6 +10,7 @@ const entries: Record<string, string> = {
   testing: "src/testing/index.ts",
   express: "src/adapters/express.ts",
   fastify: "src/adapters/fastify.ts",
+  hono: "src/adapters/hono.ts",
   lambda: "src/adapters/lambda.ts",
   nestjs: "src/adapters/nestjs.ts",
   "verified-permissions": "src/authorizers/verified-permissions.ts",

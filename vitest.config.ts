@@ -10,7 +10,7 @@ export default defineConfig({
     alias: [
       { find: /^cognito-tenancy$/, replacement: src("index.ts") },
       { find: /^cognito-tenancy\/testing$/, replacement: src("testing/index.ts") },
-      { find: /^cognito-tenancy\/(express|fastify|lambda|nestjs)$/, replacement: src("adapters/$1.ts") },
+      { find: /^cognito-tenancy\/(express|fastify|hono|lambda|nestjs)$/, replacement: src("adapters/$1.ts") },
       { find: /^cognito-tenancy\/(cedar|cedar-authorization|verified-permissions)$/, replacement: src("authorizers/$1.ts") },
       { find: /^cognito-tenancy\/credentials$/, replacement: src("credentials/index.ts") },
     ],

@@ -9,7 +9,7 @@ import { build } from "esbuild";
 const root = resolve(import.meta.dirname, "..");
 
 /** Packages the core must never load. */
-export const FORBIDDEN = [/^@aws-sdk\//, /^@smithy\//, /^@cedar-policy\//, /^jose$/, /^express$/, /^fastify$/, /^@fastify\//, /^@middy\//];
+export const FORBIDDEN = [/^@aws-sdk\//, /^@smithy\//, /^@cedar-policy\//, /^jose$/, /^express$/, /^fastify$/, /^@fastify\//, /^@middy\//, /^hono$/, /^@hono\//];
 
 /** The package a bundled input path belongs to, if it is under node_modules. */
 export function packageOf(path: string): string | undefined {

@@ -31,10 +31,9 @@ import type { ActionRef, Authorizer, Decision, ResourceRef } from "../core/autho
 import { TenantAuthError, isTenantAuthError } from "../core/errors.js";
 import { HTTP_ADAPTER_OPTIONS, reportError } from "../core/adapter-options.js";
 import { nodeHeaderValues } from "../core/extract-token.js";
-import type { RequestAccess } from "../core/request-auth.js";
-import { NO_ROUTE_PARAMETER, authorizeInput, checkTenantAuth, createRequestAuth, runGuards } from "../core/request-auth.js";
-import type { GroupRequirement, RouteRequirements } from "../core/guards.js";
-import { checkRouteRequirements } from "../core/guards.js";
+import type { AllGroups as CoreAllGroups, AnyGroups as CoreAnyGroups, RequestAccess } from "../core/request-auth.js";
+import { NO_ROUTE_PARAMETER, authorizeInput, checkTenantAuth, createRequestAuth, groupRequirementOf, listRequirement, runGuards } from "../core/request-auth.js";
+import type { RouteRequirements } from "../core/guards.js";
 import type { TenantPrincipal } from "../core/principal.js";
 import type { TenantAuth } from "../core/tenant-auth.js";
 import type { OptionsSchema } from "../core/options.js";
@@ -193,20 +192,11 @@ function principalOf(req: Request): TenantPrincipal {
   return principal;
 }
 
-// A copy, so a list the app changes later does not change the route's requirement.
-function frozen(list: unknown): readonly string[] {
-  return Array.isArray(list) ? Object.freeze([...(list as string[])]) : (list as readonly string[]);
-}
-
 /** The `{ all: [...] }` form of {@link requireGroups}: the caller must be in every group. */
-export interface AllGroups {
-  readonly all: readonly string[];
-}
+export type AllGroups = CoreAllGroups;
 
 /** The `{ any: [...] }` form of {@link requireGroups}: the caller must be in at least one group. */
-export interface AnyGroups {
-  readonly any: readonly string[];
-}
+export type AnyGroups = CoreAnyGroups;
 
 /**
  * Refuse (403 `access_denied`) a caller in none of these Cognito groups; `{ all: [...] }` requires
@@ -222,20 +212,7 @@ export interface AnyGroups {
 export function requireGroups(...groups: string[]): TenantMiddleware;
 export function requireGroups(requirement: AllGroups | AnyGroups): TenantMiddleware;
 export function requireGroups(...args: (string | AllGroups | AnyGroups)[]): TenantMiddleware {
-  const first = args[0];
-  let groups: GroupRequirement;
-  if (args.length === 1 && typeof first === "object" && first !== null) {
-    const { all, any } = first as { all?: unknown; any?: unknown };
-    // Both given: both must hold.
-    if (all !== undefined && any !== undefined) groups = { all: frozen(all), any: frozen(any) } as unknown as GroupRequirement;
-    else if (all !== undefined) groups = { all: frozen(all) };
-    else if (any !== undefined) groups = frozen(any);
-    else groups = first as GroupRequirement;
-  } else {
-    groups = frozen(args);
-  }
-  checkRouteRequirements({ groups }, "requireGroups");
-  return guard({ groups });
+  return guard({ groups: groupRequirementOf(args, "requireGroups") });
 }
 
 /**
@@ -250,7 +227,7 @@ export function requireGroups(...args: (string | AllGroups | AnyGroups)[]): Tena
  * ```
  */
 export function requireTenantRole(...roles: string[]): TenantMiddleware {
-  return guard(checked({ tenantRoles: frozen(roles) }, "requireTenantRole"));
+  return guard(listRequirement("tenantRoles", roles, "requireTenantRole"));
 }
 
 /**
@@ -265,12 +242,7 @@ export function requireTenantRole(...roles: string[]): TenantMiddleware {
  * ```
  */
 export function requireScopes(...scopes: string[]): TenantMiddleware {
-  return guard(checked({ scopes: frozen(scopes) }, "requireScopes"));
-}
-
-function checked(requirements: RouteRequirements, where: string): RouteRequirements {
-  checkRouteRequirements(requirements, where);
-  return requirements;
+  return guard(listRequirement("scopes", scopes, "requireScopes"));
 }
 
 function guard(requirements: RouteRequirements): TenantMiddleware {

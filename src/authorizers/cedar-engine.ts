@@ -22,7 +22,11 @@ export function loadCedar(): Promise<CedarWasm> {
     (m) => ((m as { default?: CedarWasm }).default && typeof (m as { isAuthorized?: unknown }).isAuthorized !== "function" ? (m as { default: CedarWasm }).default : m) as CedarWasm,
     (err: unknown) => {
       wasm = undefined;
-      throw new Error("cognito-tenancy: local Cedar evaluation needs the optional peer dependency @cedar-policy/cedar-wasm (npm install @cedar-policy/cedar-wasm)", { cause: err });
+      throw new Error(
+        "cognito-tenancy: local Cedar evaluation needs the optional peer dependency @cedar-policy/cedar-wasm (npm install @cedar-policy/cedar-wasm), " +
+          "loaded through its Node build: a runtime without Node's modules (Cloudflare Workers without nodejs_compat) cannot load it",
+        { cause: err },
+      );
     },
   );
   return wasm;

@@ -7,6 +7,7 @@
  */
 export * from "./adapter-options.js";
 export * from "./authorizer.js";
+export * from "./bytes.js";
 export * from "./cache.js";
 export * from "./cedar-entities.js";
 export * from "./cedar/values.js";

@@ -2,6 +2,7 @@ import type { DecomposedJwt } from "aws-jwt-verify/jwt";
 import { assertIsJwks } from "aws-jwt-verify/jwk";
 import type { Jwk, Jwks, JwksCache, JwkWithKid } from "aws-jwt-verify/jwk";
 import { JwksNotAvailableInCacheError, JwtWithoutValidKidError, KidNotFoundInJwksError } from "aws-jwt-verify/error";
+import { base64urlToBytes, concatBytes } from "./bytes.js";
 import { TenantAuthError } from "./errors.js";
 import { endSpan, startSpan } from "./telemetry.js";
 import type { OptionsSchema } from "./options.js";
@@ -60,7 +61,7 @@ export const MIN_RSA_MODULUS_BITS = 2048;
 export const MAX_RSA_MODULUS_BITS = 8192;
 
 function bitLength(base64url: string): number {
-  const bytes = Buffer.from(base64url, "base64url");
+  const bytes = base64urlToBytes(base64url);
   let i = 0;
   while (i < bytes.length && bytes[i] === 0) i++;
   if (i === bytes.length) return 0;
@@ -274,7 +275,10 @@ function unavailable(cause: unknown): TenantAuthError {
 
 async function fetchJwks(uri: string, timeoutMs: number, maxBytes: number): Promise<Jwks> {
   const signal = AbortSignal.timeout(timeoutMs);
-  const response = await fetch(uri, { signal, redirect: "error", headers: { accept: "application/json" } });
+  // "manual", not "error" (which Cloudflare Workers do not take): a redirect then answers a 3xx
+  // (or an opaque status 0), refused below like any answer but 200. A key endpoint that moved is
+  // a configuration mistake, never followed.
+  const response = await fetch(uri, { signal, redirect: "manual", headers: { accept: "application/json" } });
   if (response.status !== 200) {
     await response.body?.cancel().catch(() => {});
     throw new Error(`JWKS endpoint answered HTTP ${response.status}`);
@@ -287,13 +291,20 @@ async function fetchJwks(uri: string, timeoutMs: number, maxBytes: number): Prom
   const chunks: Uint8Array[] = [];
   let size = 0;
   if (response.body) {
-    for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
-      size += chunk.byteLength;
-      if (size > maxBytes) throw new Error(`JWKS response is larger than ${maxBytes} bytes`);
-      chunks.push(chunk);
+    // A reader rather than async iteration of the stream, which not every runtime offers.
+    const reader = response.body.getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      size += value.byteLength;
+      if (size > maxBytes) {
+        await reader.cancel().catch(() => {});
+        throw new Error(`JWKS response is larger than ${maxBytes} bytes`);
+      }
+      chunks.push(value);
     }
   }
-  const text = new TextDecoder("utf-8", { fatal: true }).decode(Buffer.concat(chunks));
+  const text = new TextDecoder("utf-8", { fatal: true }).decode(concatBytes(chunks));
   const jwks: unknown = JSON.parse(text);
   assertIsJwks(jwks as Parameters<typeof assertIsJwks>[0]);
   return jwks as Jwks;

@@ -1,4 +1,4 @@
-import { Buffer } from "node:buffer";
+import { base64urlToText } from "./bytes.js";
 import type { TenantPrincipal } from "./principal.js";
 
 // The raw token each principal was resolved from, for engines that need it again
@@ -34,7 +34,7 @@ export function tokenBelongsTo(token: string, principal: TenantPrincipal): boole
   const known = tokenOf(principal);
   if (known !== undefined) return known === token;
   try {
-    const payload = JSON.parse(Buffer.from(token.split(".")[1] ?? "", "base64url").toString("utf8")) as { sub?: unknown; iss?: unknown };
+    const payload = JSON.parse(base64urlToText(token.split(".")[1] ?? "")) as { sub?: unknown; iss?: unknown };
     return payload.sub === principal.sub && payload.iss === principal.issuer;
   } catch {
     return false;

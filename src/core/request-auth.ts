@@ -9,8 +9,8 @@ import { adapterHeaders } from "./adapter-options.js";
 import { TenantAuthError, isTenantAuthError } from "./errors.js";
 import type { HeaderValues } from "./extract-token.js";
 import { extractToken, readRequest } from "./extract-token.js";
-import type { RouteRequirements } from "./guards.js";
-import { assertGroups, assertScopes, assertTenantRoles, authorizeOrThrow } from "./guards.js";
+import type { GroupRequirement, RouteRequirements } from "./guards.js";
+import { assertGroups, assertScopes, assertTenantRoles, authorizeOrThrow, checkRouteRequirements } from "./guards.js";
 import type { TenantPrincipal } from "./principal.js";
 import type { TenantAuth } from "./tenant-auth.js";
 
@@ -114,6 +114,50 @@ function hasNoBearerToken(credential: string | undefined): boolean {
   } catch (err) {
     return isTenantAuthError(err) && err.code === "token_missing";
   }
+}
+
+/** The `{ all: [...] }` form of a `requireGroups` guard: the caller must be in every group. */
+export interface AllGroups {
+  readonly all: readonly string[];
+}
+
+/** The `{ any: [...] }` form of a `requireGroups` guard: the caller must be in at least one group. */
+export interface AnyGroups {
+  readonly any: readonly string[];
+}
+
+// A copy, so a list the app changes later does not change the route's requirement.
+function frozenList(list: unknown): readonly string[] {
+  return Array.isArray(list) ? Object.freeze([...(list as string[])]) : (list as readonly string[]);
+}
+
+/**
+ * The requirement of a `requireGroups(...)` guard in any adapter: names (any of them), or one
+ * `{ all }` / `{ any }` object (both given: both must hold). Checked by `checkRouteRequirements`.
+ *
+ * @throws TypeError - at setup, for an empty or malformed list, naming `where`.
+ */
+export function groupRequirementOf(args: readonly (string | AllGroups | AnyGroups)[], where: string): GroupRequirement {
+  const first = args[0];
+  let groups: GroupRequirement;
+  if (args.length === 1 && typeof first === "object" && first !== null) {
+    const { all, any } = first as { all?: unknown; any?: unknown };
+    if (all !== undefined && any !== undefined) groups = { all: frozenList(all), any: frozenList(any) } as unknown as GroupRequirement;
+    else if (all !== undefined) groups = { all: frozenList(all) };
+    else if (any !== undefined) groups = frozenList(any);
+    else groups = first as GroupRequirement;
+  } else {
+    groups = frozenList(args);
+  }
+  checkRouteRequirements({ groups }, where);
+  return groups;
+}
+
+/** The requirement of a `requireTenantRoles(...)` or `requireScopes(...)` guard, copied and checked. */
+export function listRequirement(key: "tenantRoles" | "scopes", list: readonly string[], where: string): RouteRequirements {
+  const requirements = { [key]: frozenList(list) };
+  checkRouteRequirements(requirements, where);
+  return requirements;
 }
 
 /** Run the caller-only guards a requirements object asks for, in this order: `groups`, `tenantRoles`, `scopes`. */

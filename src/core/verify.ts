@@ -1,4 +1,3 @@
-import { isUtf8 } from "node:buffer";
 import { JwtVerifier } from "aws-jwt-verify/jwt-verifier";
 import { decomposeUnverifiedJwt } from "aws-jwt-verify/jwt";
 import type { JwkWithKid, Jwks } from "aws-jwt-verify/jwk";
@@ -11,8 +10,10 @@ import {
   JwtInvalidSignatureError,
   JwtNotBeforeError,
   KidNotFoundInJwksError,
+  NotSupportedError,
   ParameterValidationError,
 } from "aws-jwt-verify/error";
+import { base64urlToBytes, isUtf8 } from "./bytes.js";
 import type { TokenUse } from "./claims.js";
 import { TenantAuthError, isTenantAuthError, opaqueCause } from "./errors.js";
 import type { JwksOptions } from "./jwks.js";
@@ -151,7 +152,7 @@ interface IssuerRuntime {
  */
 export class CognitoTokenVerifier {
   readonly jwks: TenantJwksCache;
-  private readonly verifier: { verifySync(jwt: string): unknown; cacheJwks(jwks: Jwks, issuer: string): void };
+  private readonly verifier: { verifySync(jwt: string): unknown; verify(jwt: string): Promise<unknown>; cacheJwks(jwks: Jwks, issuer: string): void };
   private readonly issuers = new Map<string, IssuerRuntime>();
   private readonly maxTokenLength: number;
   /** `clockToleranceSeconds` in milliseconds. */
@@ -162,6 +163,11 @@ export class CognitoTokenVerifier {
   // reads it with no await in between, so no other verification can run in the gap. Never read it
   // across an await, and never switch verifyCached to aws-jwt-verify's async verify().
   private checked: { header: { kid?: string; crit?: unknown }; jwk: JwkWithKid } | undefined;
+  // Where aws-jwt-verify has no synchronous crypto (its Web Crypto build, chosen by the "browser"
+  // import condition, as on Cloudflare Workers without nodejs_compat), every token takes the
+  // async path; there verifications interleave, so the check's findings are kept per payload.
+  private syncUnavailable = false;
+  private readonly checkedAsync = new WeakMap<object, { header: { kid?: string }; jwk: JwkWithKid }>();
 
   constructor(pools: readonly UserPoolConfig[], options: VerifierOptions = {}) {
     if (!Array.isArray(pools) || pools.length === 0) throw new TypeError("userPools must list at least one user pool");
@@ -172,11 +178,12 @@ export class CognitoTokenVerifier {
     const allowInsecureHttp = options.jwks?.allowInsecureHttp ?? false;
     this.jwks = new TenantJwksCache(options.jwks);
 
-    const customJwtCheck = ({ header, jwk }: { header: object; jwk: object }): void => {
+    const customJwtCheck = ({ header, payload, jwk }: { header: object; payload: object; jwk: object }): void => {
       const h = header as { crit?: unknown };
       // RFC 7515 §4.1.11: critical extensions we do not implement make the token invalid.
       if (h.crit !== undefined) throw new TenantAuthError("token_invalid", "The token requires header extensions this verifier does not implement");
       this.checked = { header: h as { kid?: string }, jwk: jwk as JwkWithKid };
+      if (this.syncUnavailable) this.checkedAsync.set(payload, this.checked);
     };
 
     const configs: { issuer: string; jwksUri: string; audience: null; graceSeconds: number; customJwtCheck: typeof customJwtCheck }[] = [];
@@ -240,11 +247,13 @@ export class CognitoTokenVerifier {
     // passes it is exactly COMPACT_JWS. So the hot path scans for "=" only (memchr speed), and the
     // full pattern runs on failures, to give the same error as checking it first would.
     if (token.includes("=")) throw notCompact();
+    if (this.syncUnavailable) return this.verifyAsync(token);
     try {
       return this.verifyCached(token);
     } catch (err) {
       if (!COMPACT_JWS.test(token)) throw notCompact();
       if (err instanceof JwksNotAvailableInCacheError || err instanceof KidNotFoundInJwksError) return this.fetchThenVerify(token);
+      if (err instanceof NotSupportedError) return this.verifyAsync(token);
       throw mapVerifyError(err);
     }
   }
@@ -252,7 +261,26 @@ export class CognitoTokenVerifier {
   private verifyCached(token: string): VerifiedToken {
     this.checked = undefined;
     const payload = this.verifier.verifySync(token) as Record<string, unknown>;
-    const checked = this.checked as { header: { kid?: string }; jwk: JwkWithKid } | undefined;
+    return this.accept(token, payload, this.checked as { header: { kid?: string }; jwk: JwkWithKid } | undefined);
+  }
+
+  /**
+   * Verify with aws-jwt-verify's async `verify()` (Web Crypto): the keys come from the same cache
+   * and fetcher (`getJwk` fetches an unknown kid under the same rules), then the same checks apply.
+   */
+  private async verifyAsync(token: string): Promise<VerifiedToken> {
+    this.syncUnavailable = true;
+    if (!COMPACT_JWS.test(token)) throw notCompact();
+    try {
+      const payload = (await this.verifier.verify(token)) as Record<string, unknown>;
+      return this.accept(token, payload, this.checkedAsync.get(payload));
+    } catch (err) {
+      throw mapVerifyError(err);
+    }
+  }
+
+  /** The checks after a good signature, on either path. */
+  private accept(token: string, payload: Record<string, unknown>, checked: { header: { kid?: string }; jwk: JwkWithKid } | undefined): VerifiedToken {
     if (mayHoldInvalidUtf8(checked?.header, 0) || mayHoldInvalidUtf8(payload, 0)) assertUtf8Segments(token);
     const issuer = this.issuers.get(payload["iss"] as string);
     if (!checked || !issuer) throw new TenantAuthError("token_invalid", "The token's issuer is not accepted");
@@ -282,6 +310,7 @@ export class CognitoTokenVerifier {
     try {
       return this.verifyCached(token);
     } catch (err) {
+      if (err instanceof NotSupportedError) return this.verifyAsync(token);
       throw mapVerifyError(err);
     }
   }
@@ -317,8 +346,8 @@ function mayHoldInvalidUtf8(value: unknown, depth: number): boolean {
 function assertUtf8Segments(token: string): void {
   const first = token.indexOf(".");
   const second = token.indexOf(".", first + 1);
-  // isUtf8 validates the bytes without building a string (what a fatal TextDecoder accepts).
-  if (!isUtf8(Buffer.from(token.slice(0, first), "base64url")) || !isUtf8(Buffer.from(token.slice(first + 1, second), "base64url"))) {
+  // Rare (a U+FFFD was seen), so a fatal TextDecoder, on every runtime, is fast enough.
+  if (!isUtf8(base64urlToBytes(token.slice(0, first))) || !isUtf8(base64urlToBytes(token.slice(first + 1, second)))) {
     throw new TenantAuthError("token_invalid", "The token's header or payload is not valid UTF-8");
   }
 }

@@ -1,12 +1,14 @@
 // The adapter conformance table: ONE list of requests and the answer every adapter must give
 // (status, error code, WWW-Authenticate, JSON body), run through Express 5 and 4, Fastify 5 and 4
 // (real servers on loopback, the requests written raw on a socket so duplicate headers reach the
-// server as sent), Lambda withTenant on REST v1, HTTP API v2 and ALB events, and the Middy
-// middleware, and NestJS 11 on its Express and Fastify platforms. A new adapter joins by adding a
-// driver below, not tests.
+// server as sent), Hono on @hono/node-server, Lambda withTenant on REST v1, HTTP API v2 and ALB events,
+// the Middy middleware, and NestJS 11 on its Express and Fastify platforms. A new adapter joins by
+// adding a driver below, not tests.
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { connect } from "node:net";
+import { serve } from "@hono/node-server";
+import type { ServerType } from "@hono/node-server";
 import middy from "@middy/core";
 import express5 from "express";
 import type { Request, Response } from "express";
@@ -14,10 +16,13 @@ import express4 from "express4";
 import type { FastifyInstance } from "fastify";
 import fastify5 from "fastify";
 import fastify4 from "fastify4";
+import { Hono } from "hono";
+import type { Context } from "hono";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { authorize, requireGroups, requireScopes, requireTenantRole, tenantAuth, tenantAuthErrorHandler } from "../../src/adapters/express.js";
 import type { TenantRouteOptions } from "../../src/adapters/fastify.js";
 import { tenantAuthPlugin } from "../../src/adapters/fastify.js";
+import * as honoAdapter from "../../src/adapters/hono.js";
 import type { EventAuthOptions, LambdaHttpEvent } from "../../src/adapters/lambda.js";
 import { tenantAuthMiddleware, withTenant } from "../../src/adapters/lambda.js";
 import type { AuthorizationRequest, Authorizer, Decision, TenantAuth } from "../../src/index.js";
@@ -402,6 +407,47 @@ function nestDriver(name: string, platform: NestPlatform): Driver {
   };
 }
 
+// ---------------------------------------------------------------- Hono (on Node through @hono/node-server)
+
+function honoDriver(): Driver {
+  let server: ServerType | undefined;
+  let port = 0;
+  const { authorize: honoAuthorize, requireGroups: honoGroups, requireScopes: honoScopes, requireTenantRoles, tenantAuth: honoTenantAuth } = honoAdapter;
+  return {
+    name: "Hono 4 (Node)",
+    // The Fetch API's Headers joins a repeated header with commas before Hono sees it.
+    joinsDuplicates: true,
+    async start(auth) {
+      const app = new Hono();
+      const reply = (c: Context) => c.json({ tenantId: c.get("tenant")?.tenantId ?? null });
+      const auth0 = honoTenantAuth(auth);
+      app.get("/plain", auth0, reply);
+      app.get("/tenants/:tenantId/param", honoTenantAuth(auth, { tenantParam: "tenantId" }), reply);
+      app.get("/misplaced/:other", honoTenantAuth(auth, { tenantParam: "tenantId" }), reply);
+      app.get("/groups", auth0, honoGroups(...GROUPS), reply);
+      app.get("/roles", auth0, requireTenantRoles(...ROLES), reply);
+      app.get("/scopes", auth0, honoScopes(...SCOPES), reply);
+      app.get("/authz/:doc", auth0, honoAuthorize(engine, { action: "Read", resource: (c) => ({ type: "Document", id: c.req.param("doc") ?? "" }) }), reply);
+      app.get("/optional", honoTenantAuth(auth, { credentialsRequired: false }), reply);
+      app.get("/optionalGuarded", honoTenantAuth(auth, { credentialsRequired: false }), honoGroups(...GROUPS), reply);
+      app.get("/alb", honoTenantAuth(auth, { tokenHeader: TOKEN_HEADER }), reply);
+      await new Promise<void>((resolve) => {
+        server = serve({ fetch: app.fetch, hostname: "127.0.0.1", port: 0 }, (info) => {
+          port = info.port;
+          resolve();
+        });
+      });
+    },
+    async send(route, headers, params) {
+      const r = await rawGet(port, pathOf(route, params), headers);
+      return { status: r.status, challenge: r.headers["www-authenticate"] ?? null, body: JSON.parse(r.body) as Record<string, unknown> };
+    },
+    async stop() {
+      await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+    },
+  };
+}
+
 // ---------------------------------------------------------------- Lambda (withTenant, Middy)
 
 const LAMBDA_OPTIONS: Record<Route, EventAuthOptions<LambdaHttpEvent>> = {
@@ -493,6 +539,7 @@ const drivers: Driver[] = [
   fastifyDriver("Fastify 4", fastify4 as unknown as FastifyFactory),
   nestDriver("NestJS 11, Express platform", "express"),
   nestDriver("NestJS 11, Fastify platform", "fastify"),
+  honoDriver(),
   lambdaDriver("withTenant, REST v1", "rest-v1.json", withTenantHandler, NO_OPTIONAL),
   lambdaDriver("withTenant, HTTP API v2", "http-api-v2.json", withTenantHandler, NO_OPTIONAL),
   lambdaDriver("withTenant, ALB", "alb-multi.json", withTenantHandler, { ...NO_OPTIONAL, ...NO_PATH }),

@@ -7,6 +7,7 @@ import { describe, expect, it } from "vitest";
 import { createTenantAuth } from "../../src/index.js";
 import { authorize, tenantAuth, tenantAuthErrorHandler } from "../../src/adapters/express.js";
 import { tenantAuthPlugin } from "../../src/adapters/fastify.js";
+import * as hono from "../../src/adapters/hono.js";
 import { createAuthorizerHandler, tenantAuthMiddleware, withTenant } from "../../src/adapters/lambda.js";
 import { createCedarAuthorizer } from "../../src/authorizers/cedar.js";
 import { createVerifiedPermissionsAuthorizer } from "../../src/authorizers/verified-permissions.js";
@@ -39,6 +40,8 @@ const PROBES: Record<string, () => unknown> = {
   "NestJS `TenantAuthModule.forRoot`": () => TenantAuthModule.forRoot(any({ auth, [PROBE]: 1 })),
   "NestJS `TenantAuthModule.forRootAsync`": () => TenantAuthModule.forRootAsync(any({ useFactory: () => ({ auth }), [PROBE]: 1 })),
   "NestJS `@Authorize`": () => Authorize("a", { type: "T", id: "i" }, any({ [PROBE]: 1 })),
+  "Hono `tenantAuth`": () => hono.tenantAuth(auth, any({ [PROBE]: 1 })),
+  "Hono `authorize`": () => hono.authorize(engine, any({ action: "a", resource: { type: "T", id: "i" }, [PROBE]: 1 })),
   "Lambda `withTenant`": () => withTenant(auth, async () => ({ statusCode: 200 }), any({ [PROBE]: 1 })),
   "Lambda `tenantAuthMiddleware`": () => tenantAuthMiddleware(auth, any({ [PROBE]: 1 })),
   "Lambda `createAuthorizerHandler`": () => createAuthorizerHandler(auth, any({ [PROBE]: 1 })),

@@ -7,6 +7,7 @@ import { createTestIssuer } from "cognito-tenancy/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApp } from "../../examples/express-api/app.js";
 import { buildApp } from "../../examples/fastify-api/app.js";
+import { createApp as createHonoApp } from "../../examples/hono/app.js";
 
 const issuer = await createTestIssuer();
 const auth = createTenantAuth({ userPools: [issuer.userPool] });
@@ -45,6 +46,26 @@ describe("examples/express-api createApp", () => {
   it("keeps /health public and everything else closed", async () => {
     expect((await fetch(`${base}/health`)).status).toBe(200);
     const anonymous = await fetch(`${base}/me`);
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.headers.get("www-authenticate")).toBe("Bearer");
+  });
+});
+
+describe("examples/hono createApp, through app.request()", () => {
+  const app = createHonoApp(auth);
+
+  it("serves a tenant only its own projects, lets an admin delete, refuses a member with a challenge", async () => {
+    expect(await (await app.request("/projects", { headers: bearer(member) })).json()).toEqual([{ id: "g1", name: "Doomsday device" }]);
+    const refused = await app.request("/projects/g1", { method: "DELETE", headers: bearer(member) });
+    expect(refused.status).toBe(403);
+    expect(refused.headers.get("www-authenticate")).toMatch(/^Bearer error="insufficient_scope"/);
+    expect(await refused.json()).toMatchObject({ error: "access_denied" });
+    expect((await app.request("/projects/a1", { method: "DELETE", headers: bearer(admin) })).status).toBe(200);
+  });
+
+  it("keeps /health public and everything else closed", async () => {
+    expect((await app.request("/health")).status).toBe(200);
+    const anonymous = await app.request("/me");
     expect(anonymous.status).toBe(401);
     expect(anonymous.headers.get("www-authenticate")).toBe("Bearer");
   });

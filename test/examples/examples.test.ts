@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import type { ScriptResult } from "./run-script.js";
 import { SPAWN_TIMEOUT, root, runScript } from "./run-script.js";
 
-const EXAMPLES = ["express-api", "fastify-api", "lambda-authorizer", "verified-permissions"] as const;
+const EXAMPLES = ["express-api", "fastify-api", "hono", "lambda-authorizer", "verified-permissions"] as const;
 type Example = (typeof EXAMPLES)[number];
 
 // Each example runs once; the tests below share its output.
@@ -48,6 +48,13 @@ describe("what the examples show", () => {
     const { stdout } = await run("fastify-api");
     expect(stdout).toMatch(/ok {2}403 {2}DELETE \/projects\/g1 .*"code":"access_denied"/);
     expect(stdout).toMatch(/ok {2}401 {2}GET \/me +expired .*"code":"token_expired"/);
+  }, SPAWN_TIMEOUT);
+
+  it.concurrent("hono: the adapter's statuses and error codes, the JSON body of the other adapters", async () => {
+    const { stdout } = await run("hono");
+    expect(stdout).toMatch(/ok {2}200 {2}GET \/me .*"tenantId":"acme","tenantRoles":\["admin"\]/);
+    expect(stdout).toMatch(/ok {2}403 {2}DELETE \/projects\/g1 .*"error":"access_denied"/);
+    expect(stdout).toMatch(/ok {2}401 {2}GET \/me +expired .*"error":"token_expired"/);
   }, SPAWN_TIMEOUT);
 
   it.concurrent("lambda-authorizer: stage-wide Allow, Deny with the error, Unauthorized", async () => {

@@ -16,6 +16,7 @@ const SUBPATHS: Record<string, string[]> = {
   "cognito-tenancy/fastify": ["tenantAuthPlugin"],
   "cognito-tenancy/nestjs": ["TenantAuthModule", "TenantAuthGuard", "TenantAuthExceptionFilter", "Tenant", "RequireGroups", "RequireTenantRoles", "RequireScopes", "Authorize", "SkipTenantAuth"],
   "cognito-tenancy/cedar-authorization": ["toAuthorizationEngine", "fromAuthorizationEngine", "principalEntity"],
+  "cognito-tenancy/hono": ["tenantAuth", "requireGroups", "requireTenantRoles", "requireScopes", "authorize"],
   "cognito-tenancy/lambda": ["withTenant", "createAuthorizerHandler", "principalFromApiGatewayClaims", "tenantAuthMiddleware"],
   "cognito-tenancy/verified-permissions": ["createVerifiedPermissionsAuthorizer"],
   "cognito-tenancy/cedar": ["createCedarAuthorizer"],
@@ -154,7 +155,7 @@ console.log(JSON.stringify({ decision: d.decision, withToken: em.calls.IsAuthori
     writeFileSync(
       join(project, "light.cjs"),
       `require("cognito-tenancy");
-const heavy = Object.keys(require.cache).filter((f) => /node_modules[\\\\/](express|fastify|@aws-sdk|@cedar-policy|jose|@middy)[\\\\/]/.test(f));
+const heavy = Object.keys(require.cache).filter((f) => /node_modules[\\\\/](express|fastify|hono|@hono|@aws-sdk|@cedar-policy|jose|@middy)[\\\\/]/.test(f));
 console.log(JSON.stringify(heavy));`,
     );
     expect(JSON.parse(run("node", ["light.cjs"], project))).toEqual([]);
@@ -176,7 +177,7 @@ console.log(JSON.stringify(Object.keys(require.cache).filter((f) => /node_module
     expect(relativeImports("index.js")).toEqual(["./core.js"]);
     expect(relativeImports("core.js")).toEqual([]);
     // Every other entry shares that one core rather than carrying a copy of it.
-    for (const entry of ["express.js", "fastify.js", "lambda.js", "verified-permissions.js", "cedar.js", "testing.js"]) {
+    for (const entry of ["express.js", "fastify.js", "hono.js", "lambda.js", "verified-permissions.js", "cedar.js", "testing.js"]) {
       expect(relativeImports(entry), entry).toContain("./core.js");
     }
   });
@@ -192,7 +193,7 @@ export async function check(header: string): Promise<string | undefined> {
   const p: TenantPrincipal = await auth.resolveTenant(header, { tenantHint: "acme" });
   const e: TenantAuthError = new TenantAuthError("token_invalid", "x");
   const s: number = e.status;
-  void s; void tenantAuth; void tenantAuthPlugin; void withTenant; void createCedarAuthorizer;
+  void s; void tenantAuth; void honoTenantAuth; void tenantAuthPlugin; void withTenant; void createCedarAuthorizer;
   void createVerifiedPermissionsAuthorizer; void createTestIssuer; void toCedarEntities;
   return p.tenantId;
 }`;
@@ -201,6 +202,7 @@ import { createTenantAuth, TenantAuthError, toCedarEntities } from "cognito-tena
 import type { TenantPrincipal } from "cognito-tenancy";
 import { tenantAuth } from "cognito-tenancy/express";
 import { tenantAuthPlugin } from "cognito-tenancy/fastify";
+import { tenantAuth as honoTenantAuth } from "cognito-tenancy/hono";
 import { withTenant } from "cognito-tenancy/lambda";
 import { createCedarAuthorizer } from "cognito-tenancy/cedar";
 import { createVerifiedPermissionsAuthorizer } from "cognito-tenancy/verified-permissions";
@@ -227,12 +229,13 @@ import { createTestIssuer } from "cognito-tenancy/testing";`;
       `import { createTenantAuth } from "cognito-tenancy";
 import { tenantAuth, requireTenantRole } from "cognito-tenancy/express";
 import { tenantAuthPlugin } from "cognito-tenancy/fastify";
+import { requireTenantRoles } from "cognito-tenancy/hono";
 import { withTenant } from "cognito-tenancy/lambda";
 import { createCedarAuthorizer } from "cognito-tenancy/cedar";
 import { createVerifiedPermissionsAuthorizer } from "cognito-tenancy/verified-permissions";
 import { createTestIssuer } from "cognito-tenancy/testing";
 const auth = createTenantAuth({ userPools: [{ userPoolId: "us-east-1_Abc", clientId: "c", tokenUse: "id" }] });
-export const used = [tenantAuth(auth), requireTenantRole("admin"), tenantAuthPlugin, withTenant, createCedarAuthorizer, createVerifiedPermissionsAuthorizer, createTestIssuer];
+export const used = [tenantAuth(auth), requireTenantRole("admin"), requireTenantRoles("admin"), tenantAuthPlugin, withTenant, createCedarAuthorizer, createVerifiedPermissionsAuthorizer, createTestIssuer];
 `,
     );
     const tsc = join(root, "node_modules/typescript/bin/tsc");

@@ -7,6 +7,8 @@
  * and request counts are asserted.
  */
 import { generateKeyPairSync, randomUUID } from "node:crypto";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import type { JWK } from "jose";
 import { createTenantAuth } from "../../src/index.js";
@@ -65,6 +67,24 @@ describe("JWKS endpoint unreachable or broken: 503 jwks_unavailable", () => {
       jwks: { ...FAST, maxResponseBytes: 4096 },
     });
     await expectRefused(async () => auth.resolveTenant(await issuer.idToken({ groups: ["tenant:acme"] })), "jwks_unavailable", 503);
+  });
+
+  it("a redirect, even to the right keys, is not followed", async () => {
+    const issuer = await createTestIssuer();
+    const target = await serve(issuer);
+    const redirecting = createServer((_req, res) => {
+      res.writeHead(302, { location: target.jwksUri });
+      res.end();
+    });
+    await new Promise<void>((r) => redirecting.listen(0, "127.0.0.1", r));
+    try {
+      const jwksUri = `http://127.0.0.1:${(redirecting.address() as AddressInfo).port}/jwks.json`;
+      const auth = createTenantAuth({ userPools: [{ ...target.userPool, jwksUri }], jwks: FAST });
+      await expectRefused(async () => auth.resolveTenant(await issuer.idToken({ groups: ["tenant:acme"] })), "jwks_unavailable", 503);
+      expect(target.requestCount).toBe(0);
+    } finally {
+      await new Promise<void>((r) => redirecting.close(() => r()));
+    }
   });
 
   it("a JSON answer that is not a JWKS", async () => {
