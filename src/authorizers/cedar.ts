@@ -4,7 +4,7 @@
  * @packageDocumentation
  */
 import type { AuthorizationRequest, Authorizer, Decision } from "../core/authorizer.js";
-import type { CedarEntity, CedarSchemaJson } from "../core/cedar-entities.js";
+import type { CedarEntity, CedarRequestOptions, CedarSchemaJson } from "../core/cedar-entities.js";
 import { normalizeEntity, toCedarRequest } from "../core/cedar-entities.js";
 import { TenantAuthError } from "../core/errors.js";
 import { startTelemetry, traceDecision, tracing } from "../core/telemetry.js";
@@ -117,6 +117,15 @@ export function createCedarAuthorizer(options: CedarAuthorizerOptions): CedarAut
   }
   let engine: CedarEngine | undefined;
   let starting: Promise<void> | undefined;
+  let requestOptions: { engine: CedarEngine; options: CedarRequestOptions } | undefined;
+  const mappingOptions = (e: CedarEngine): CedarRequestOptions => ({
+    namespace: options.namespace,
+    ...(options.userEntityType !== undefined ? { userEntityType: options.userEntityType } : {}),
+    ...(options.groupEntityType !== undefined ? { groupEntityType: options.groupEntityType } : {}),
+    ...(options.tenantEntityType !== undefined ? { tenantEntityType: options.tenantEntityType } : {}),
+    ...(e.schemaJson !== undefined ? { schema: e.schemaJson } : {}),
+    staticEntities,
+  });
 
   function ready(): Promise<void> {
     starting ??= compileCedar({
@@ -144,15 +153,9 @@ export function createCedarAuthorizer(options: CedarAuthorizerOptions): CedarAut
     const e = engine!;
     let answer;
     try {
-      const cedarRequest = toCedarRequest(request, {
-        namespace: options.namespace,
-        ...(options.userEntityType !== undefined ? { userEntityType: options.userEntityType } : {}),
-        ...(options.groupEntityType !== undefined ? { groupEntityType: options.groupEntityType } : {}),
-        ...(options.tenantEntityType !== undefined ? { tenantEntityType: options.tenantEntityType } : {}),
-        ...(e.schemaJson !== undefined ? { schema: e.schemaJson } : {}),
-        staticEntities,
-      });
-      answer = e.evaluate(cedarRequest);
+      // One options object per engine: the mapping of a principal is memoized per options object.
+      if (requestOptions?.engine !== e) requestOptions = { engine: e, options: mappingOptions(e) };
+      answer = e.evaluate(toCedarRequest(request, requestOptions.options));
     } catch (err) {
       // A token the mapping refuses (token_invalid) keeps its own status; anything else is a 503.
       if (err instanceof TenantAuthError) throw err;
