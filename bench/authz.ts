@@ -121,3 +121,59 @@ export async function runVerifiedPermissions(bench: BenchTokens, rounds: number)
     await emulator.close();
   }
 }
+
+/**
+ * A Verified Permissions decision served from the decision cache (no call), against a warm
+ * `resolveTenant` (the same token again), timed in the same interleaved rounds. The requests are
+ * those of the burst above, cached before timing; with the store's schema, as an app would run it.
+ */
+export async function decisionCacheCandidates(bench: BenchTokens): Promise<{ candidates: Candidate[]; close(): Promise<void> }> {
+  const { startVerifiedPermissionsEmulator } = await import("../src/testing/vp-emulator.js");
+  const { createVerifiedPermissionsAuthorizer } = await import("../src/authorizers/verified-permissions.js");
+  const { VerifiedPermissionsClient } = await import("@aws-sdk/client-verifiedpermissions");
+  const policies = readFileSync(join(root, "fixtures/policies/tenancy-demo.cedar"), "utf8");
+  const schemaJson = JSON.parse(readFileSync(join(root, "fixtures/policies/tenancy-demo.cedarschema.json"), "utf8"));
+  const emulator = await startVerifiedPermissionsEmulator({ policies, schema: schemaJson, namespace: "TenancyDemo" });
+  const client = new VerifiedPermissionsClient({
+    endpoint: emulator.endpoint,
+    region: "us-east-1",
+    credentials: { accessKeyId: "bench", secretAccessKey: "bench" },
+    maxAttempts: 1,
+  });
+  const auth = createTenantAuth({ userPools: [bench.issuer.userPool] });
+  const header = `Bearer ${bench.tokens[0]!}`;
+  const principal = await auth.resolveTenant(header);
+  const authorizer = createVerifiedPermissionsAuthorizer({ policyStoreId: emulator.policyStoreId, client, namespace: "TenancyDemo", schema: schemaJson, timeoutMs: 10_000 });
+  const requests = Array.from({ length: 30 }, (_, i) => ({
+    principal,
+    action: "ReadObject",
+    resource: { type: "Object", id: `acme-assets/file-${i}.pdf`, parents: [{ type: "Bucket", id: "acme-assets" }] },
+  }));
+  for (const r of requests) if (!(await authorizer.isAuthorized(r)).allowed) throw new Error("decision-cache bench: expected ALLOW");
+  emulator.resetCalls();
+  let sink: unknown;
+  return {
+    candidates: [
+      {
+        id: "warmResolve",
+        label: "resolveTenant warm (same token again)",
+        async run(ops) {
+          for (let i = 0; i < ops; i++) sink = await auth.resolveTenant(header);
+        },
+      },
+      {
+        id: "vpHit",
+        label: "Verified Permissions isAuthorized, decision-cache hit (30 resources, no call)",
+        async run(ops) {
+          for (let i = 0; i < ops; i++) sink = await authorizer.isAuthorized(requests[i % 30]!);
+          if (emulator.callCount !== 0) throw new Error("decision-cache bench: a timed decision reached the emulator");
+        },
+      },
+    ],
+    async close() {
+      void sink;
+      client.destroy();
+      await emulator.close();
+    },
+  };
+}

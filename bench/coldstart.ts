@@ -36,6 +36,10 @@ export interface ColdStartResult {
   ownImportMs: number[];
   /** Importing an empty module the same way: the loader's floor. */
   floorImportMs: number[];
+  /** Importing the aws-jwt-verify modules the core uses, alone, in a fresh process. */
+  awsImportMs: number[];
+  /** Importing node:https alone, in a fresh process: aws-jwt-verify's Node build loads it at import. */
+  httpsImportMs: number[];
   /** Our files the CJS entry loads (names under dist/). */
   ownFiles: string[];
   importSource: string;
@@ -98,10 +102,19 @@ export async function runColdStart(samples: number): Promise<ColdStartResult> {
       return Number(r.stdout.trim());
     };
     // Interleaved, so that a busy moment on the machine touches all three alike.
+    // aws-jwt-verify's share, and node:https within it: every aws-jwt-verify module that verifies
+    // (jwt, jwk, jwt-verifier) imports its Node compatibility layer, which imports its https
+    // fetcher, which imports node:https. No subpath avoids it (checked with process.moduleLoadList).
+    const timedSpecifiers = (specifiers: string[]) =>
+      `const t = performance.now(); ${specifiers.map((d) => `await import(${JSON.stringify(d)});`).join(" ")} console.log(performance.now() - t);`;
+    const awsImportMs: number[] = [];
+    const httpsImportMs: number[] = [];
     for (let i = 0; i < samples; i++) {
       importMs.push(child(timed(entry, [])));
       ownImportMs.push(child(timed(entry, deps)));
       floorImportMs.push(child(timed(empty, deps)));
+      awsImportMs.push(child(timedSpecifiers(deps)));
+      httpsImportMs.push(child(timedSpecifiers(["node:https"])));
     }
     const listScript =
       `require(${JSON.stringify(cjsEntry)});` +
@@ -122,6 +135,8 @@ export async function runColdStart(samples: number): Promise<ColdStartResult> {
       importMs,
       ownImportMs,
       floorImportMs,
+      awsImportMs,
+      httpsImportMs,
       ownFiles,
       importSource,
       loadedPackages,

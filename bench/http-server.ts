@@ -22,6 +22,8 @@ export interface HttpServerInput {
   jwksUri: string;
   jwks: { keys: object[] };
   publicKeyPem: string;
+  /** The verified-token cache of the fresh-token servers: fewer entries than tokens rotated. */
+  freshCacheEntries: number;
 }
 
 const input = JSON.parse(process.env["BENCH_HTTP"] ?? "{}") as HttpServerInput;
@@ -77,7 +79,18 @@ const apps: Record<string, Listen> = {
       ),
     (req) => String((req as unknown as { auth: { payload: { sub: string } } }).auth.payload.sub),
   ),
+  // The fresh-token rows: a verified-token cache smaller than the rotated token pool (bench/http.ts).
+  expressTenantFresh: expressApp(
+    (app) => app.use(tenantAuth(createTenantAuth({ userPools: [userPool], cache: { maxEntries: input.freshCacheEntries } }))),
+    (req) => req.tenant!.sub,
+  ),
   fastifyBare: fastifyApp(async () => {}, () => BARE_SUB),
+  fastifyTenantFresh: fastifyApp(
+    async (app) => {
+      await app.register(tenantAuthPlugin, { auth: createTenantAuth({ userPools: [userPool], cache: { maxEntries: input.freshCacheEntries } }) });
+    },
+    (req) => (req as { tenant: { sub: string } }).tenant.sub,
+  ),
   fastifyTenant: fastifyApp(
     async (app) => {
       await app.register(tenantAuthPlugin, { auth: createTenantAuth({ userPools: [userPool] }) });

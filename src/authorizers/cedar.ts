@@ -4,7 +4,7 @@
  * @packageDocumentation
  */
 import type { AuthorizationRequest, Authorizer, Decision } from "../core/authorizer.js";
-import type { CedarEntity, CedarSchemaJson } from "../core/cedar-entities.js";
+import type { CedarEntity, CedarRequestOptions, CedarSchemaJson } from "../core/cedar-entities.js";
 import { normalizeEntity, toCedarRequest } from "../core/cedar-entities.js";
 import { TenantAuthError } from "../core/errors.js";
 import { startTelemetry, traceDecision, tracing } from "../core/telemetry.js";
@@ -225,6 +225,24 @@ export function createCedarAuthorizer(options: CedarAuthorizerOptions): CedarAut
   }
   const source = policySource(options);
   let closed = false;
+  // One options object per engine (a synced store or a tenant's set swaps engines): the mapping of
+  // a principal is memoized per options object.
+  const requestOptions = new WeakMap<CedarEngine, CedarRequestOptions>();
+  const mappingOptions = (e: CedarEngine): CedarRequestOptions => {
+    let o = requestOptions.get(e);
+    if (o === undefined) {
+      o = {
+        namespace: options.namespace,
+        ...(options.userEntityType !== undefined ? { userEntityType: options.userEntityType } : {}),
+        ...(options.groupEntityType !== undefined ? { groupEntityType: options.groupEntityType } : {}),
+        ...(options.tenantEntityType !== undefined ? { tenantEntityType: options.tenantEntityType } : {}),
+        ...(e.schemaJson !== undefined ? { schema: e.schemaJson } : {}),
+        staticEntities,
+      };
+      requestOptions.set(e, o);
+    }
+    return o;
+  };
 
   function isAuthorized(request: AuthorizationRequest): Promise<Decision> {
     return tracing.on ? traceDecision("cedar", request, () => decide(request)) : decide(request);
@@ -237,15 +255,7 @@ export function createCedarAuthorizer(options: CedarAuthorizerOptions): CedarAut
     const e = chosen instanceof Promise ? await chosen : chosen;
     let answer;
     try {
-      const cedarRequest = toCedarRequest(request, {
-        namespace: options.namespace,
-        ...(options.userEntityType !== undefined ? { userEntityType: options.userEntityType } : {}),
-        ...(options.groupEntityType !== undefined ? { groupEntityType: options.groupEntityType } : {}),
-        ...(options.tenantEntityType !== undefined ? { tenantEntityType: options.tenantEntityType } : {}),
-        ...(e.schemaJson !== undefined ? { schema: e.schemaJson } : {}),
-        staticEntities,
-      });
-      answer = e.evaluate(cedarRequest);
+      answer = e.evaluate(toCedarRequest(request, mappingOptions(e)));
     } catch (err) {
       // A token the mapping refuses (token_invalid) keeps its own status; anything else is a 503.
       if (err instanceof TenantAuthError) throw err;

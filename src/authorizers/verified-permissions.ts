@@ -7,7 +7,8 @@
 import { createHash } from "node:crypto";
 import type { AuthorizationRequest, Authorizer, Decision } from "../core/authorizer.js";
 import type { CedarRequest } from "../core/cedar/request.js";
-import { normalizeEntity, toCedarRequest } from "../core/cedar/request.js";
+import { normalizeEntity, toCedarRequestParts } from "../core/cedar/request.js";
+import type { CedarRequestParts, PrincipalPart } from "../core/cedar/request.js";
 import type { CedarSchemaJson } from "../core/cedar/schema.js";
 import type { CedarEntity, CedarValue } from "../core/cedar/values.js";
 import { canonicalJson, qualifyType } from "../core/cedar/values.js";
@@ -171,6 +172,9 @@ function stableClaims(claims: Readonly<Record<string, unknown>>): string {
   }
   return json;
 }
+
+/** One field of a decision cache key: its length, then itself (no escaping needed to stay unambiguous). */
+const keyField = (s: string): string => `${s.length}:${s}`;
 
 /** How long ready() waits for the store and identity source reads (the SDK's first call is slow). */
 const STORE_READ_MS = 10_000;
@@ -359,6 +363,41 @@ export function createVerifiedPermissionsAuthorizer(options: VerifiedPermissions
     return Promise.race([storeRead, late]).finally(() => clearTimeout(timer));
   }
 
+  // The principal's share of the key, once per principal part (one per principal object and
+  // mapping): a hash of what a policy can read of the principal. Per decision, only the action,
+  // resource, request context and the entities the request adds are serialized (a cached decision
+  // cost about 40 warm resolveTenant calls when all of it was, every time).
+  const principalKeys = new WeakMap<PrincipalPart, Map<string, string>>();
+  /**
+   * The decision cache key: the request Cedar would evaluate is a function of the principal part,
+   * the action (which also decides the schema projection of `context.token`), the resource, the
+   * request's context and added entities, and the authorizer's constants.
+   */
+  function decisionKey(parts: CedarRequestParts, claimsOfToken: Readonly<Record<string, unknown>>): string {
+    const { part, action } = parts;
+    let byAction = principalKeys.get(part);
+    if (byAction === undefined) principalKeys.set(part, (byAction = new Map()));
+    // Per action too: with a schema, the mapped context.token is projected per action.
+    const actionKey = keyField(action.type) + action.id;
+    let principalKey = byAction.get(actionKey);
+    if (principalKey === undefined) {
+      // In token mode the service reads the token through the store's own schema, which the schema
+      // option may lag behind: the key then holds every claim a policy could read there, all but
+      // the ones each new token of a user changes (so a refresh still finds its decisions).
+      const claims = mode === "withToken" ? stableClaims(claimsOfToken) : undefined;
+      const json = canonicalJson({ mode, principal: part.principal, claims, entities: part.entities, context: part.contextFor(action), action });
+      principalKey = createHash("sha256").update(json).digest("base64url");
+      byAction.set(actionKey, principalKey);
+    }
+    // After the fixed-length hash, length-prefixed fields: an injective encoding with no escaping.
+    let key = principalKey + keyField(parts.resource.type) + keyField(parts.resource.id) + keyField(canonicalJson(parts.context));
+    for (const e of parts.added) {
+      key += `+${keyField(e.uid.type)}${keyField(e.uid.id)}${keyField(canonicalJson(e.attrs))}${e.parents.length};`;
+      for (const p of e.parents) key += keyField(p.type) + keyField(p.id);
+    }
+    return key;
+  }
+
   function resultToDecision(r: VpResult | undefined): Decision {
     if (!r || (r.decision !== "ALLOW" && r.decision !== "DENY")) throw unavailable("Verified Permissions answered without a decision");
     const policies: unknown = r.determiningPolicies ?? [];
@@ -409,9 +448,9 @@ export function createVerifiedPermissionsAuthorizer(options: VerifiedPermissions
         (err: unknown) => Promise.reject(unavailable(String(field(err, "message") ?? errorName(err)), err)),
       );
     }
-    let cedar: CedarRequest;
+    let parts: CedarRequestParts;
     try {
-      cedar = toCedarRequest(request, mapping);
+      parts = toCedarRequestParts(request, mapping);
     } catch (err) {
       // A token the mapping refuses (token_invalid) keeps its own status; anything else is a 503.
       if (err instanceof TenantAuthError) return Promise.reject(err);
@@ -428,24 +467,23 @@ export function createVerifiedPermissionsAuthorizer(options: VerifiedPermissions
         return Promise.reject(unavailable("request.token is not the token of request.principal"));
       }
     }
-    // Static entities are already merged in by toCedarRequest (one entity per uid).
-    const entities = cedar.entities;
-    // In token mode the service reads the token through the store's own schema, which the schema
-    // option may lag behind: the key then holds every claim a policy could read there, all but
-    // the ones each new token of a user changes (so a refresh still finds its decisions).
-    const claims = mode === "withToken" ? stableClaims(request.principal.claims) : undefined;
-    // Decisions of one store never answer for another: the store leads the key.
-    const key = `${store.policyStoreId}\u0000` + createHash("sha256")
-      .update(canonicalJson({ mode, principal: cedar.principal, claims, action: cedar.action, resource: cedar.resource, context: cedar.context, entities }))
-      .digest("base64url");
     // The key holds everything a policy can read (with a schema, only what it declares), so a
     // refreshed token of the same user, even one that arrives after the old one expired, finds the
-    // old token's decisions.
+    // old token's decisions. Decisions of one store never answer for another: the store leads the key.
+    const key = `${store.policyStoreId}\u0000${decisionKey(parts, request.principal.claims)}`;
     const hit = cache.lookup(key, request.principal.expiresAt.getTime());
     if (hit) {
       span?.setAttribute("cognito_tenancy.cache_hit", true);
       return Promise.resolve(hit);
     }
+    let cedar: CedarRequest;
+    try {
+      cedar = parts.request();
+    } catch (err) {
+      return Promise.reject(unavailable(`could not map the request to Cedar: ${String(field(err, "message") ?? errorName(err))}`, err));
+    }
+    // Static entities are already merged in by toCedarRequest (one entity per uid).
+    const entities = cedar.entities;
 
     const item: Record<string, unknown> = {
       action: { actionType: cedar.action.type, actionId: cedar.action.id },
@@ -476,7 +514,7 @@ export function createVerifiedPermissionsAuthorizer(options: VerifiedPermissions
     const deadline = Date.now() + timeoutMs;
     return cache.share(
       key,
-      (store) =>
+      (remember) =>
         new Promise<Decision>((resolve, reject) => {
           const timer = setTimeout(() => reject(unavailable("Verified Permissions did not answer in time")), timeoutMs);
           dispatcher.dispatch(groupKey, {
@@ -490,7 +528,7 @@ export function createVerifiedPermissionsAuthorizer(options: VerifiedPermissions
               clearTimeout(timer);
               try {
                 const d = resultToDecision(result as VpResult | undefined);
-                store(d);
+                remember(d);
                 resolve(d);
               } catch (err) {
                 reject(err instanceof TenantAuthError ? err : unavailable("Verified Permissions answered a malformed decision", err));

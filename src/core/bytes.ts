@@ -46,6 +46,8 @@ export function base64urlToBytes(text: string): Uint8Array {
 
 /** The UTF-8 text of base64url `text`, invalid sequences replaced by U+FFFD. */
 export function base64urlToText(text: string): string {
+  // On the hot path (every new token's payload): Buffer's decoder is several times TextDecoder's speed.
+  if (NodeBuffer !== undefined) return NodeBuffer.from(text, "base64url").toString("utf8");
   return new TextDecoder().decode(base64urlToBytes(text));
 }
 

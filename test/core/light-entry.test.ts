@@ -24,16 +24,19 @@ describe("the core entry (cognito-tenancy)", () => {
   // release (the option validator and its schemas, RSA key-strength checks, the token-age deadline,
   // the revocation hook, one header reader for every adapter, the mapping's value checks, the
   // OpenTelemetry hooks) brought them to 42 KB and 33 KB; pools found at run time (resolveUserPool:
-  // issuer checks, the verifier LRU, the negative cache) to 49 KB and 40 KB. These budgets hold those sizes.
+  // issuer checks, the verifier LRU, the negative cache) to 49 KB and 40 KB; the runtime-neutral byte
+  // helpers and async Web Crypto path (Workers, no node: imports), our own token decoder (a plain
+  // JSON.parse instead of aws-jwt-verify's reviver) and the shared group-requirement parser to
+  // 52 KB and 43 KB. These budgets hold those sizes.
   it("the core's own minified code (aws-jwt-verify excluded) stays within its budget", async () => {
     const result = await bundleCore(AWS_JWT_VERIFY);
-    expect(result.outputFiles[0]!.contents.byteLength).toBeLessThan(50 * 1024);
+    expect(result.outputFiles[0]!.contents.byteLength).toBeLessThan(54 * 1024);
   }, 30_000);
 
   it("an app that bundles only createTenantAuth carries less", async () => {
     const result = await bundleCreateTenantAuthOnly();
     const bytes = result.outputFiles[0]!.contents.byteLength;
-    expect(bytes).toBeLessThan(41 * 1024);
+    expect(bytes).toBeLessThan(44 * 1024);
   }, 30_000);
 });
 
