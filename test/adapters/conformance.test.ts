@@ -14,7 +14,7 @@ import type { FastifyInstance } from "fastify";
 import fastify5 from "fastify";
 import fastify4 from "fastify4";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { authorize, requireGroups, requireScopes, requireTenantRole, tenantAuth, tenantAuthErrorHandler } from "../../src/adapters/express.js";
+import { authorize, requireGroups, requireScopes, requireTenantRoles, tenantAuth, tenantAuthErrorHandler } from "../../src/adapters/express.js";
 import type { TenantRouteOptions } from "../../src/adapters/fastify.js";
 import { tenantAuthPlugin } from "../../src/adapters/fastify.js";
 import type { EventAuthOptions, LambdaHttpEvent } from "../../src/adapters/lambda.js";
@@ -278,7 +278,7 @@ function expressDriver(name: string, express: () => ExpressApp): Driver {
       app.get("/tenants/:tenantId/param", tenantAuth(auth, { tenantParam: "tenantId" }), reply);
       app.get("/misplaced/:other", tenantAuth(auth, { tenantParam: "tenantId" }), reply);
       app.get("/groups", auth0, requireGroups(...GROUPS), reply);
-      app.get("/roles", auth0, requireTenantRole(...ROLES), reply);
+      app.get("/roles", auth0, requireTenantRoles(...ROLES), reply);
       app.get("/scopes", auth0, requireScopes(...SCOPES), reply);
       app.get("/authz/:doc", auth0, authorize(engine, { action: "Read", resource: (req) => ({ type: "Document", id: String(req.params["doc"]) }) }), reply);
       app.get("/optional", tenantAuth(auth, { credentialsRequired: false }), reply);
@@ -312,7 +312,7 @@ function fastifyDriver(name: string, factory: FastifyFactory): Driver {
     },
     async start(auth) {
       const f = factory({ logger: false });
-      const reply = async (request: { tenant: { tenantId?: string } | null }) => ({ tenantId: request.tenant?.tenantId ?? null });
+      const reply = async (request: { tenant: { tenantId?: string } | undefined }) => ({ tenantId: request.tenant?.tenantId ?? null });
       const route = (tenantAuthConfig: TenantRouteOptions) => ({ config: { tenantAuth: tenantAuthConfig } });
       await f.register(async (scope) => {
         await scope.register(tenantAuthPlugin, { auth, authorizer: engine });

@@ -12,7 +12,7 @@ let project: string;
 
 const SUBPATHS: Record<string, string[]> = {
   "cognito-tenancy": ["createTenantAuth", "TenantAuthError", "isTenantAuthError", "toCedarEntities", "normalizeClaims", "principalFromClaims", "extractToken"],
-  "cognito-tenancy/express": ["tenantAuth", "requireGroups", "requireTenantRole", "requireScopes", "authorize", "tenantAuthErrorHandler"],
+  "cognito-tenancy/express": ["tenantAuth", "requireGroups", "requireTenantRoles", "requireTenantRole", "requireScopes", "authorize", "tenantAuthErrorHandler"],
   "cognito-tenancy/fastify": ["tenantAuthPlugin"],
   "cognito-tenancy/lambda": ["withTenant", "createAuthorizerHandler", "principalFromApiGatewayClaims", "tenantAuthMiddleware"],
   "cognito-tenancy/verified-permissions": ["createVerifiedPermissionsAuthorizer"],
@@ -223,14 +223,14 @@ import { createTestIssuer } from "cognito-tenancy/testing";`;
     writeFileSync(
       join(project, "use-node10.ts"),
       `import { createTenantAuth } from "cognito-tenancy";
-import { tenantAuth, requireTenantRole } from "cognito-tenancy/express";
+import { tenantAuth, requireTenantRoles } from "cognito-tenancy/express";
 import { tenantAuthPlugin } from "cognito-tenancy/fastify";
 import { withTenant } from "cognito-tenancy/lambda";
 import { createCedarAuthorizer } from "cognito-tenancy/cedar";
 import { createVerifiedPermissionsAuthorizer } from "cognito-tenancy/verified-permissions";
 import { createTestIssuer } from "cognito-tenancy/testing";
 const auth = createTenantAuth({ userPools: [{ userPoolId: "us-east-1_Abc", clientId: "c", tokenUse: "id" }] });
-export const used = [tenantAuth(auth), requireTenantRole("admin"), tenantAuthPlugin, withTenant, createCedarAuthorizer, createVerifiedPermissionsAuthorizer, createTestIssuer];
+export const used = [tenantAuth(auth), requireTenantRoles("admin"), tenantAuthPlugin, withTenant, createCedarAuthorizer, createVerifiedPermissionsAuthorizer, createTestIssuer];
 `,
     );
     const tsc = join(root, "node_modules/typescript/bin/tsc");
