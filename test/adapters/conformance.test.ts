@@ -22,7 +22,7 @@ import { tenantAuthMiddleware, withTenant } from "../../src/adapters/lambda.js";
 import type { AuthorizationRequest, Authorizer, Decision, TenantAuth } from "../../src/index.js";
 import { createTenantAuth } from "../../src/index.js";
 import { createTestIssuer } from "../../src/testing/index.js";
-import { lambdaContext, loadEvent, setHeader } from "./lambda-helpers.js";
+import { lambdaContext, loadEvent, setHeader } from "../support/lambda.js";
 
 /** Allows a resource whose id starts with `<tenantId>-`, denies others, fails on `boom`. */
 const engine: Authorizer = {

@@ -6,7 +6,7 @@ import { createAuthorizerHandler, stageWildcardArn } from "../../src/adapters/la
 import type { IamAuthorizerResult } from "../../src/adapters/lambda.js";
 import { createTestIssuer } from "../../src/testing/index.js";
 import type { TestIssuer } from "../../src/testing/index.js";
-import { loadEvent, setHeader } from "./lambda-helpers.js";
+import { loadEvent, setHeader } from "../support/lambda.js";
 
 let issuer: TestIssuer;
 let auth: TenantAuth;

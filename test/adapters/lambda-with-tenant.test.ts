@@ -5,7 +5,7 @@ import type { Authorizer, TenantAuth, TenantPrincipal } from "../../src/index.js
 import { detectEventKind, withTenant } from "../../src/adapters/lambda.js";
 import { createTestIssuer } from "../../src/testing/index.js";
 import type { TestIssuer } from "../../src/testing/index.js";
-import { bodyOf, lambdaContext, loadEvent, setHeader } from "./lambda-helpers.js";
+import { bodyOf, lambdaContext, loadEvent, setHeader } from "../support/lambda.js";
 
 let issuer: TestIssuer;
 let auth: TenantAuth;

@@ -9,8 +9,8 @@
 import { randomUUID } from "node:crypto";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { TenantPrincipal } from "../../src/index.js";
-import { authFor, createRawIssuer, expectRefused } from "./helpers.js";
-import type { RawIssuer } from "./helpers.js";
+import { authFor, createRawIssuer, expectRefused } from "../support/security.js";
+import type { RawIssuer } from "../support/security.js";
 
 let es: RawIssuer;
 let attacker: RawIssuer;

@@ -13,7 +13,7 @@ import { createTenantAuth } from "../../src/index.js";
 import type { TenantAuthOptions } from "../../src/index.js";
 import { createTestIssuer, startJwksServer } from "../../src/testing/index.js";
 import type { JwksServer, TestIssuer } from "../../src/testing/index.js";
-import { createRawIssuer, expectRefused } from "./helpers.js";
+import { createRawIssuer, expectRefused } from "../support/security.js";
 
 // A healthy loopback fetch gets a generous timeout, so a loaded machine cannot turn it into a
 // 503; only where the endpoint hangs on purpose is the timeout short (HANGS).
