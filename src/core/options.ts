@@ -196,7 +196,7 @@ export function validateOptions(options: unknown, schema: OptionsSchema, place: 
     try {
       checkOption(value, `${path}${key}`, rule);
     } catch (err) {
-      if (err instanceof TypeError && !err.message.startsWith(`${place.where}: `)) throw new TypeError(`${place.where}: ${err.message}`);
+      if (err instanceof TypeError && !err.message.startsWith(`${place.where}: `)) throw new TypeError(`${place.where}: ${err.message}`, { cause: err });
       throw err;
     }
   }
@@ -231,7 +231,7 @@ export function nestedOptions(schema: OptionsSchema, required = false): OptionRu
         validateOptions(value, schema, { where: NESTED, path: `${name}.` });
       } catch (err) {
         // The enclosing validateOptions puts its own entry point in front.
-        if (err instanceof TypeError && err.message.startsWith(`${NESTED}: `)) throw new TypeError(err.message.slice(NESTED.length + 2));
+        if (err instanceof TypeError && err.message.startsWith(`${NESTED}: `)) throw new TypeError(err.message.slice(NESTED.length + 2), { cause: err });
         throw err;
       }
     },

@@ -251,7 +251,7 @@ export function createAuthorizerHandler(
       if (response === "simple") return { isAuthorized: false, context: errorContext(err) };
       // REST answers a thrown "Unauthorized" with 401. The HTTP API guide documents no such answer
       // (a failed invocation is a 500 there), so HTTP APIs get a Deny (403) as with simple responses.
-      if ((err.status === 401 || err.code === "invalid_request") && !isHttpApi(event)) throw new Error("Unauthorized");
+      if ((err.status === 401 || err.code === "invalid_request") && !isHttpApi(event)) throw new Error("Unauthorized", { cause: err });
       return { principalId: "unauthorized", policyDocument: policy("Deny", resource), context: errorContext(err) };
     }
     const extra = options.authorizerContext;
