@@ -1,5 +1,5 @@
 /**
- * The attack suite (issue 5): one describe per attack class. Every case must be refused with a
+ * The attack suite: one describe per attack class. Every case must be refused with a
  * typed TenantAuthError carrying the exact code and status: never accepted, never a 500, never
  * anything but a TenantAuthError. Tokens are crafted byte by byte where jose would not make them.
  */

@@ -1,5 +1,5 @@
 /**
- * Fail closed (issue 5): when the keys cannot be had, every request is a typed 503
+ * Fail closed: when the keys cannot be had, every request is a typed 503
  * `jwks_unavailable`, never an allow and never a 500; recovery follows when the endpoint does;
  * concurrent first requests share one fetch; unknown-kid floods are rate-limited; key rotation
  * and removal invalidate cached principals. Everything runs against loopback servers this suite
