@@ -71,24 +71,14 @@ declare global {
   }
 }
 
-/** Options of {@link tenantAuth}: the options every HTTP adapter takes ({@link HttpAdapterOptions}). */
-export interface TenantAuthOptions extends HttpAdapterOptions<Request> {
-  /**
-   * Route parameter naming the tenant (`"tenantId"` for `/tenants/:tenantId/...`). Express fills
-   * `req.params` only for the router or route whose path declares the parameter, so mount the
-   * middleware there: `router.use("/tenants/:tenantId", tenantAuth(auth, { tenantParam: "tenantId" }))`
-   * or `app.get("/tenants/:tenantId/docs", tenantAuth(auth, { tenantParam: "tenantId" }), handler)`.
-   * Mounted where the parameter does not exist (a mistake Express cannot show at setup), every
-   * request with a credential is refused, 503 `tenant_unavailable`, with the mistake in `cause`
-   * for `onError`: never a fallback to the header, as in every adapter.
-   *
-   * When both the header and the parameter are sent they must agree, else 400 `invalid_request`.
-   */
-  tenantParam?: string;
-}
+/**
+ * Options of {@link tenantAuth}, under their former name: they are the options every HTTP adapter
+ * takes, `HttpAdapterOptions<Request>`.
+ * @deprecated Use `HttpAdapterOptions<Request>` (exported by `cognito-tenancy` and here).
+ */
+export type TenantAuthMiddlewareOptions = HttpAdapterOptions<Request>;
 
-/** @deprecated Use {@link TenantAuthOptions} (the same options under the name every adapter shares). */
-export type TenantAuthMiddlewareOptions = TenantAuthOptions;
+export type { HttpAdapterOptions } from "../core/adapter-options.js";
 
 const MIDDLEWARE_OPTIONS: OptionsSchema = { ...HTTP_ADAPTER_OPTIONS, credentialsRequired: { type: "boolean" } };
 
@@ -96,8 +86,17 @@ const MIDDLEWARE_OPTIONS: OptionsSchema = { ...HTTP_ADAPTER_OPTIONS, credentials
  * Verify the bearer token, resolve the tenant, and set `req.tenant` (a frozen `TenantPrincipal`).
  * Every failure goes to `next(err)` as a `TenantAuthError` with `status` and `headers`.
  *
+ * `tenantParam`: Express fills `req.params` only for the router or route whose path declares the
+ * parameter, so mount the middleware there:
+ * `router.use("/tenants/:tenantId", tenantAuth(auth, { tenantParam: "tenantId" }))` or
+ * `app.get("/tenants/:tenantId/docs", tenantAuth(auth, { tenantParam: "tenantId" }), handler)`.
+ * Mounted where the parameter does not exist (a mistake Express cannot show at setup), every
+ * request with a credential is refused, 503 `tenant_unavailable`, with the mistake in `cause` for
+ * `onError`: never a fallback to the header, as in every adapter.
+ *
  * @param auth - from `createTenantAuth()`.
- * @param options - where the tenant hint comes from, and whether credentials are required.
+ * @param options - the options every HTTP adapter takes ({@link HttpAdapterOptions}): where the
+ *   tenant hint and the token come from, whether credentials are required, `onError`.
  * @throws TypeError - at setup, for an invalid option.
  *
  * @example
@@ -107,7 +106,7 @@ const MIDDLEWARE_OPTIONS: OptionsSchema = { ...HTTP_ADAPTER_OPTIONS, credentials
  * tenants.use("/tenants/:tenantId", tenantAuth(auth, { tenantParam: "tenantId" })); // or the URL does
  * ```
  */
-export function tenantAuth(auth: TenantAuth, options: TenantAuthOptions = {}): TenantMiddleware {
+export function tenantAuth(auth: TenantAuth, options: HttpAdapterOptions<Request> = {}): TenantMiddleware {
   checkTenantAuth(auth, "tenantAuth (Express)");
   validateOptions(options, MIDDLEWARE_OPTIONS, { where: "tenantAuth (Express)" });
   const pipeline = createRequestAuth(auth, options, EXPRESS_ACCESS, "tenantAuth (Express)");
