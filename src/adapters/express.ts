@@ -74,11 +74,9 @@ declare global {
 /**
  * Options of {@link tenantAuth}, under their former name: they are the options every HTTP adapter
  * takes, `HttpAdapterOptions<Request>`.
- * @deprecated Use `HttpAdapterOptions<Request>` (exported by `cognito-tenancy` and here).
+ * @deprecated Use `HttpAdapterOptions<Request>` (`import type { HttpAdapterOptions } from "cognito-tenancy"`).
  */
 export type TenantAuthMiddlewareOptions = HttpAdapterOptions<Request>;
-
-export type { HttpAdapterOptions } from "../core/adapter-options.js";
 
 const MIDDLEWARE_OPTIONS: OptionsSchema = { ...HTTP_ADAPTER_OPTIONS, credentialsRequired: { type: "boolean" } };
 
