@@ -1,5 +1,5 @@
 /**
- * Bounded load run on loopback (issue 5): Express and Fastify apps protected by the adapters, hit
+ * Bounded load run on loopback: Express and Fastify apps protected by the adapters, hit
  * by autocannon with a fixed number of requests mixing valid, expired, forged, alg-none,
  * cross-tenant, wrong-client, garbage and missing tokens. Every response is checked against the
  * status (and, for 200s, the tenant) its request must get. Prints a table; exits non-zero on any

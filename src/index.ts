@@ -35,6 +35,7 @@ export type { TenantPrincipal, TenantPrincipalWithTenant, PrincipalFromClaimsOpt
 export type { Authorizer, AuthorizationRequest, Decision, ActionRef, ResourceRef } from "./core/authorizer.js";
 export { assertGroups, assertTenantRoles, assertScopes, assertTokenAge, authorizeOrThrow } from "./core/guards.js";
 export type { GroupRequirement, DecisionListener } from "./core/guards.js";
+export type { HttpAdapterOptions, AuthorizeSettings, OnDecision } from "./core/adapter-options.js";
 export {
   toCedarEntities,
   projectToSchema,

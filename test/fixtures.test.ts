@@ -1,7 +1,7 @@
 // Every row of fixtures/README.md, against the committed key and tokens with the clock pinned.
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { createTenantAuth } from "../src/index.js";
-import { refusal } from "./helpers/refusal.js";
+import { refusal } from "./support/refusal.js";
 import { FIXTURE_NOW, ROLE, ROLE_TENANTS, fixtureToken, fixtureUserPool } from "../fixtures/index.js";
 
 beforeAll(() => {

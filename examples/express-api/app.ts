@@ -6,7 +6,7 @@
 import express from "express";
 import type { Express } from "express";
 import type { TenantAuth } from "cognito-tenancy";
-import { requireGroups, requireTenantRole, tenantAuth, tenantAuthErrorHandler } from "cognito-tenancy/express";
+import { requireGroups, requireTenantRoles, tenantAuth, tenantAuthErrorHandler } from "cognito-tenancy/express";
 import { sampleProjects } from "../shared/tour.js";
 
 export function createApp(auth: TenantAuth): Express {
@@ -34,7 +34,7 @@ export function createApp(auth: TenantAuth): Express {
   });
 
   // Only admins of the active tenant (Cognito group `tenant:<id>:admin`) may delete.
-  app.delete("/projects/:id", requireTenantRole("admin"), (req, res) => {
+  app.delete("/projects/:id", requireTenantRoles("admin"), (req, res) => {
     const list = projects.get(req.tenant!.tenantId!) ?? [];
     const index = list.findIndex((p) => p.id === req.params.id);
     if (index < 0) {

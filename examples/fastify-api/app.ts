@@ -18,7 +18,7 @@ export async function buildApp(auth: TenantAuth): Promise<FastifyInstance> {
   // Refusals reach Fastify's error handler with their status and WWW-Authenticate challenge.
   await app.register(tenantAuthPlugin, { auth });
 
-  // A public route: no token needed, request.tenant stays null.
+  // A public route: no token needed, request.tenant stays undefined.
   app.get("/health", { config: { tenantAuth: false } }, async () => ({ ok: true }));
 
   app.get("/me", async (request) => {

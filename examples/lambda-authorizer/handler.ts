@@ -31,7 +31,7 @@ export function createHandler(auth: TenantAuth) {
     response: "iam",
     // Added to the standard context (tenantId, sub, username, groups, ...). Values must be flat,
     // and must depend only on the caller and the tenant: API Gateway caches the answer per token.
-    context: (principal) => {
+    authorizerContext: (_event, principal) => {
       const role = tenantRoleArn(principal);
       return { bucket: `${principal.tenantId}-assets`, ...(role === undefined ? {} : { tenantRoleArn: role }) };
     },

@@ -1,6 +1,6 @@
 import express from "express";
 import { createTenantAuth } from "cognito-tenancy";
-import { requireGroups, requireScopes, requireTenantRole, tenantAuth, tenantAuthErrorHandler } from "cognito-tenancy/express";
+import { requireGroups, requireScopes, requireTenantRoles, tenantAuth, tenantAuthErrorHandler } from "cognito-tenancy/express";
 
 // Access tokens carry cognito:groups and scope; ID tokens carry no scopes.
 const auth = createTenantAuth({
@@ -21,7 +21,7 @@ app.post("/billing", requireGroups({ all: ["billing", "mfa-enrolled"] }), (_req,
 });
 
 // A role in the active tenant: the <role> of a "tenant:<id>:<role>" group.
-app.delete("/projects/:id", requireTenantRole("admin", "owner"), (req, res) => {
+app.delete("/projects/:id", requireTenantRoles("admin", "owner"), (req, res) => {
   res.json({ deleted: req.params.id, tenant: req.tenant!.tenantId });
 });
 

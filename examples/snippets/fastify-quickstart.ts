@@ -16,7 +16,7 @@ app.get("/me", async (request) => {
   return { sub, tenantId, tenantRoles };
 });
 
-// A public route: no token needed, request.tenant stays null.
+// A public route: no token needed, request.tenant stays undefined.
 app.get("/health", { config: { tenantAuth: false } }, async () => ({ ok: true }));
 
 await app.listen({ port: 3000 });

@@ -1,6 +1,6 @@
 import express from "express";
 import type { TenantAuth } from "cognito-tenancy";
-import { requireTenantRole, tenantAuth, tenantAuthErrorHandler } from "cognito-tenancy/express";
+import { requireTenantRoles, tenantAuth, tenantAuthErrorHandler } from "cognito-tenancy/express";
 
 export function createApp(auth: TenantAuth) {
   const app = express();
@@ -13,7 +13,7 @@ export function createApp(auth: TenantAuth) {
   app.get("/projects", (req, res) => {
     res.json({ tenant: req.tenant?.tenantId, user: req.tenant?.username });
   });
-  app.delete("/projects/:id", requireTenantRole("admin"), (req, res) => {
+  app.delete("/projects/:id", requireTenantRoles("admin"), (req, res) => {
     res.json({ deleted: req.params.id, tenant: req.tenant?.tenantId });
   });
 

@@ -12,5 +12,5 @@ const auth = createTenantAuth({
 export const handler = createAuthorizerHandler(auth, {
   response: "iam",
   groups: ["customers", "staff"], // depends only on the caller: safe to cache
-  context: (principal) => ({ plan: principal.claims["custom:plan"] === "gold" ? "gold" : "standard" }),
+  authorizerContext: (_event, principal) => ({ plan: principal.claims["custom:plan"] === "gold" ? "gold" : "standard" }),
 });

@@ -16,22 +16,23 @@
  * ```ts
  * import express from "express";
  * import { createTenantAuth } from "cognito-tenancy";
- * import { tenantAuth, requireTenantRole, tenantAuthErrorHandler } from "cognito-tenancy/express";
+ * import { tenantAuth, requireTenantRoles, tenantAuthErrorHandler } from "cognito-tenancy/express";
  *
  * const auth = createTenantAuth({ userPools: [{ userPoolId: "us-east-1_AbC123", clientId: "app-client", tokenUse: "id" }] });
  * const app = express();
  * app.use(tenantAuth(auth));
- * app.get("/admin", requireTenantRole("admin"), (req, res) => { res.json({ tenant: req.tenant?.tenantId }) });
+ * app.get("/admin", requireTenantRoles("admin"), (req, res) => { res.json({ tenant: req.tenant?.tenantId }) });
  * app.use(tenantAuthErrorHandler());
  * ```
  * @packageDocumentation
  */
 import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from "express";
-import type { ActionRef, Authorizer, Decision, ResourceRef } from "../core/authorizer.js";
+import type { Authorizer } from "../core/authorizer.js";
 import { TenantAuthError, isTenantAuthError } from "../core/errors.js";
-import { HTTP_ADAPTER_OPTIONS, reportError } from "../core/adapter-options.js";
+import type { AuthorizeSettings, HttpAdapterOptions, OnDecision } from "../core/adapter-options.js";
+import { AUTHORIZE_SETTINGS, HTTP_ADAPTER_OPTIONS, reportError } from "../core/adapter-options.js";
 import { nodeHeaderValues } from "../core/extract-token.js";
-import type { AllGroups as CoreAllGroups, AnyGroups as CoreAnyGroups, RequestAccess } from "../core/request-auth.js";
+import type { AllGroups as CoreAllGroups, AnyGroups as CoreAnyGroups, FromInput, RequestAccess } from "../core/request-auth.js";
 import { NO_ROUTE_PARAMETER, authorizeInput, checkTenantAuth, createRequestAuth, groupRequirementOf, listRequirement, runGuards } from "../core/request-auth.js";
 import type { RouteRequirements } from "../core/guards.js";
 import type { TenantPrincipal } from "../core/principal.js";
@@ -42,7 +43,7 @@ import { validateOptions } from "../core/options.js";
 /**
  * What `tenantAuth`, the guards and `authorize` return: an Express middleware for any route.
  * It is generic in the route's parameters, so a guard standing before a handler leaves Express's
- * own typing alone: in `app.delete("/projects/:id", requireTenantRole("admin"), handler)` the
+ * own typing alone: in `app.delete("/projects/:id", requireTenantRoles("admin"), handler)` the
  * handler's `req.params` is still `{ id: string }`.
  */
 export type TenantMiddleware = <P>(req: Request<P>, res: Response, next: NextFunction) => void;
@@ -69,46 +70,12 @@ declare global {
   }
 }
 
-/** Options of {@link tenantAuth}. */
-export interface TenantAuthMiddlewareOptions {
-  /**
-   * Request header naming the tenant the caller wants to act for (matched case-insensitively).
-   * Default `"x-tenant-id"`; `false` reads no header.
-   */
-  tenantHeader?: string | false;
-  /**
-   * Route parameter naming the tenant (`"tenantId"` for `/tenants/:tenantId/...`). Express fills
-   * `req.params` only for the router or route whose path declares the parameter, so mount the
-   * middleware there: `router.use("/tenants/:tenantId", tenantAuth(auth, { tenantParam: "tenantId" }))`
-   * or `app.get("/tenants/:tenantId/docs", tenantAuth(auth, { tenantParam: "tenantId" }), handler)`.
-   * Mounted where the parameter does not exist (a mistake Express cannot show at setup), every
-   * request with a credential is refused, 503 `tenant_unavailable`, with the mistake in `cause`
-   * for `onError`: never a fallback to the header, as in every adapter.
-   *
-   * When both the header and the parameter are sent they must agree, else 400 `invalid_request`.
-   */
-  tenantParam?: string;
-  /**
-   * Default `true`: a request without a bearer token is refused (401 `token_missing`). `false`
-   * lets it through anonymously with `req.tenant` undefined (an absent `Authorization` header or
-   * another scheme such as `Basic`); a bearer token that is sent is still verified, and a bad one
-   * still refused.
-   */
-  credentialsRequired?: boolean;
-  /**
-   * Header carrying the token instead of `Authorization`, e.g. `"x-amzn-oidc-accesstoken"` behind an
-   * Application Load Balancer that authenticates with Cognito (it forwards the access token there,
-   * as a raw token; `Bearer <token>` is accepted too). Default: `Authorization` with `Bearer`.
-   * Several values of the header are refused (400 `invalid_request`).
-   */
-  tokenHeader?: string;
-  /**
-   * Called with every error this middleware passes to `next` (a refusal, or a 503 with the
-   * engine's or key endpoint's failure in `cause`) and the request, before Express's error
-   * handlers see it: log the cause of 5xx here. What it does or throws does not change the answer.
-   */
-  onError?: (error: unknown, req: Request) => void;
-}
+/**
+ * Options of {@link tenantAuth}, under their former name: they are the options every HTTP adapter
+ * takes, `HttpAdapterOptions<Request>`.
+ * @deprecated Use `HttpAdapterOptions<Request>` (`import type { HttpAdapterOptions } from "cognito-tenancy"`).
+ */
+export type TenantAuthMiddlewareOptions = HttpAdapterOptions<Request>;
 
 const MIDDLEWARE_OPTIONS: OptionsSchema = { ...HTTP_ADAPTER_OPTIONS, credentialsRequired: { type: "boolean" } };
 
@@ -116,8 +83,17 @@ const MIDDLEWARE_OPTIONS: OptionsSchema = { ...HTTP_ADAPTER_OPTIONS, credentials
  * Verify the bearer token, resolve the tenant, and set `req.tenant` (a frozen `TenantPrincipal`).
  * Every failure goes to `next(err)` as a `TenantAuthError` with `status` and `headers`.
  *
+ * `tenantParam`: Express fills `req.params` only for the router or route whose path declares the
+ * parameter, so mount the middleware there:
+ * `router.use("/tenants/:tenantId", tenantAuth(auth, { tenantParam: "tenantId" }))` or
+ * `app.get("/tenants/:tenantId/docs", tenantAuth(auth, { tenantParam: "tenantId" }), handler)`.
+ * Mounted where the parameter does not exist (a mistake Express cannot show at setup), every
+ * request with a credential is refused, 503 `tenant_unavailable`, with the mistake in `cause` for
+ * `onError`: never a fallback to the header, as in every adapter.
+ *
  * @param auth - from `createTenantAuth()`.
- * @param options - where the tenant hint comes from, and whether credentials are required.
+ * @param options - the options every HTTP adapter takes ({@link HttpAdapterOptions}): where the
+ *   tenant hint and the token come from, whether credentials are required, `onError`.
  * @throws TypeError - at setup, for an invalid option.
  *
  * @example
@@ -127,7 +103,7 @@ const MIDDLEWARE_OPTIONS: OptionsSchema = { ...HTTP_ADAPTER_OPTIONS, credentials
  * tenants.use("/tenants/:tenantId", tenantAuth(auth, { tenantParam: "tenantId" })); // or the URL does
  * ```
  */
-export function tenantAuth(auth: TenantAuth, options: TenantAuthMiddlewareOptions = {}): TenantMiddleware {
+export function tenantAuth(auth: TenantAuth, options: HttpAdapterOptions<Request> = {}): TenantMiddleware {
   checkTenantAuth(auth, "tenantAuth (Express)");
   validateOptions(options, MIDDLEWARE_OPTIONS, { where: "tenantAuth (Express)" });
   const pipeline = createRequestAuth(auth, options, EXPRESS_ACCESS, "tenantAuth (Express)");
@@ -223,8 +199,16 @@ export function requireGroups(...args: (string | AllGroups | AnyGroups)[]): Tena
  * @throws TypeError - at setup, for an empty list.
  * @example
  * ```ts
- * app.delete("/projects/:id", requireTenantRole("admin", "owner"), handler);
+ * app.delete("/projects/:id", requireTenantRoles("admin", "owner"), handler);
  * ```
+ */
+export function requireTenantRoles(...roles: string[]): TenantMiddleware {
+  return guard(listRequirement("tenantRoles", roles, "requireTenantRoles"));
+}
+
+/**
+ * The former name of {@link requireTenantRoles}; the same guard.
+ * @deprecated Use {@link requireTenantRoles} (plural, like `requireGroups` and `requireScopes`).
  */
 export function requireTenantRole(...roles: string[]): TenantMiddleware {
   return guard(listRequirement("tenantRoles", roles, "requireTenantRole"));
@@ -251,33 +235,22 @@ function guard(requirements: RouteRequirements): TenantMiddleware {
   });
 }
 
-/** A value given as is, or computed from the request (possibly asynchronously). */
-export type FromRequest<T> = T | ((req: Request) => T | Promise<T>);
+/** A value given as is, or computed from the request and `req.tenant` (possibly asynchronously). */
+export type FromRequest<T> = FromInput<Request, T>;
 
-/** Options of {@link authorize}. */
-export interface AuthorizeOptions {
-  /** The action id (`"ReadObject"`), a typed `{ type, id }`, or a function of the request. */
-  action: FromRequest<ActionRef>;
-  /** The resource acted on, usually built from the request: `(req) => ({ type: "Document", id: req.params.id })`. */
-  resource: FromRequest<ResourceRef>;
-  /** Extra `context` for the policies, plain JSON values. */
-  context?: FromRequest<Readonly<Record<string, unknown>>>;
-  /** Extra entities (Cedar JSON entity format) the policies need. */
-  entities?: FromRequest<readonly unknown[]>;
+/**
+ * Options of {@link authorize}: `action`, `resource`, `context`, `entities` (values, or functions
+ * `(req, principal) => T | Promise<T>`), as in every adapter ({@link AuthorizeSettings}).
+ */
+export interface AuthorizeOptions extends AuthorizeSettings<Request> {
   /**
    * Called with every ALLOW or DENY (and its determining policies) before the request goes on or
    * is refused, e.g. for an audit log. Not called when the engine cannot answer. Must not throw.
    */
-  onDecision?: (decision: Decision, req: Request) => void;
+  onDecision?: OnDecision<Request>;
 }
 
-const AUTHORIZE_OPTIONS: OptionsSchema = {
-  action: { type: "any", required: true },
-  resource: { type: "any", required: true },
-  context: { type: "any" },
-  entities: { type: "any" },
-  onDecision: { type: "function" },
-};
+const AUTHORIZE_OPTIONS: OptionsSchema = { ...AUTHORIZE_SETTINGS, onDecision: { type: "function" } };
 
 /**
  * Ask a policy engine (an `Authorizer`: Verified Permissions, local Cedar, or your own) whether

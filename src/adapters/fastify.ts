@@ -13,21 +13,26 @@
  * @packageDocumentation
  */
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest, RouteOptions } from "fastify";
-import type { ActionRef, Authorizer, Decision, ResourceRef } from "../core/authorizer.js";
+import type { Authorizer } from "../core/authorizer.js";
 import { TenantAuthError } from "../core/errors.js";
 import type { GroupRequirement } from "../core/guards.js";
 import { checkRouteRequirements } from "../core/guards.js";
 import type { TenantPrincipal } from "../core/principal.js";
 import type { TenantAuth } from "../core/tenant-auth.js";
-import { HTTP_ADAPTER_OPTIONS, REQUIREMENT_OPTIONS, reportError } from "../core/adapter-options.js";
+import type { AuthorizeSettings, HttpAdapterOptions, OnDecision } from "../core/adapter-options.js";
+import { AUTHORIZE_SETTINGS, HTTP_ADAPTER_OPTIONS, REQUIREMENT_OPTIONS, reportError } from "../core/adapter-options.js";
 import { nodeHeaderValues } from "../core/extract-token.js";
 import type { RequestAccess } from "../core/request-auth.js";
 import { authorizeInput, checkTenantAuth, createRequestAuth, runGuards } from "../core/request-auth.js";
 import type { OptionsSchema } from "../core/options.js";
 import { validateOptions } from "../core/options.js";
 
-/** Options of {@link tenantAuthPlugin}. */
-export interface TenantAuthPluginOptions {
+/**
+ * Options of {@link tenantAuthPlugin}: the options every HTTP adapter takes ({@link HttpAdapterOptions}:
+ * `tenantHeader`, `tenantParam`, `credentialsRequired`, `tokenHeader`, `onError`), and the resolver
+ * and policy engine of the scope.
+ */
+export interface TenantAuthPluginOptions extends HttpAdapterOptions<FastifyRequest> {
   /** The resolver made once at start with `createTenantAuth(...)`. */
   auth: TenantAuth;
   /**
@@ -40,49 +45,22 @@ export interface TenantAuthPluginOptions {
    * Called with every ALLOW or DENY the authorizer gives a route (with its determining policies)
    * before the request goes on or is refused, e.g. for an audit log. Must not throw.
    */
-  onDecision?: (decision: Decision, request: FastifyRequest) => void;
-  /** Request header naming the tenant the caller acts for; default `x-tenant-id`; `false` reads none. */
-  tenantHeader?: string | false;
-  /**
-   * Default `true`: a request without a bearer token is refused (401 `token_missing`). `false` lets
-   * it through anonymously with `request.tenant` null (no `Authorization` header, or another scheme
-   * such as `Basic`), as Express's `credentialsRequired`; a token that is sent is still verified, and
-   * a route with `groups`, `tenantRoles`, `scopes` or `authorize` still refuses an anonymous caller.
-   */
-  credentialsRequired?: boolean;
+  onDecision?: OnDecision<FastifyRequest>;
   /**
    * Route parameter naming the tenant (e.g. `"tenantId"` for `/tenants/:tenantId/...`). On routes
    * that declare it, its value is the tenant hint. When the header names another tenant, the
    * request is refused (400 `invalid_request`) rather than guessing which one was meant.
    */
   tenantParam?: string;
-  /**
-   * Header carrying the token instead of `Authorization`, e.g. `"x-amzn-oidc-accesstoken"` behind an
-   * Application Load Balancer that authenticates with Cognito (a raw token there; `Bearer <token>`
-   * is accepted too). Several values of the header are refused (400 `invalid_request`).
-   */
-  tokenHeader?: string;
-  /**
-   * Called with every error the plugin's hooks throw (a refusal, or a 503 with its `cause`) and the
-   * request, before Fastify's error handler answers; Fastify's logger also logs every 5xx with it.
-   * What it does or throws does not change the answer.
-   */
-  onError?: (error: unknown, request: FastifyRequest) => void;
 }
 
-/** What a route's `authorize` setting asks the plugin's {@link Authorizer}. */
-export interface TenantRouteAuthorization {
-  /** The action id (`"ReadDocument"`) or a typed reference, or a function of the request. */
-  action: ActionRef | ((request: FastifyRequest) => ActionRef);
-  /**
-   * The resource the request acts on, or a function of the request returning it. It runs in a
-   * `preHandler` hook, so it may read `request.params`, `request.query`, the headers, the parsed
-   * and validated `request.body`, and `request.tenant`.
-   */
-  resource: ResourceRef | ((request: FastifyRequest) => ResourceRef | Promise<ResourceRef>);
-  /** Extra policy context (`context.*`), plain JSON values. */
-  context?: (request: FastifyRequest) => Readonly<Record<string, unknown>> | Promise<Readonly<Record<string, unknown>>>;
-}
+/**
+ * What a route's `authorize` setting asks the plugin's {@link Authorizer}: `action`, `resource`,
+ * `context`, `entities`, each a value or a function `(request, principal) => T | Promise<T>`. It
+ * runs in a `preHandler` hook, so a function may read `request.params`, `request.query`, the
+ * headers and the parsed and validated `request.body`.
+ */
+export type TenantRouteAuthorization = AuthorizeSettings<FastifyRequest>;
 
 /**
  * Per-route settings, in `config.tenantAuth`. Every check given must pass; they run in this order.
@@ -105,10 +83,11 @@ export interface TenantRouteOptions {
 declare module "fastify" {
   interface FastifyRequest {
     /**
-     * The caller, set by `cognito-tenancy/fastify` before the body is parsed. `null` on public
-     * routes (`config: { tenantAuth: false }`) and in scopes the plugin does not cover.
+     * The caller, set by `cognito-tenancy/fastify` before the body is parsed. `undefined` (no
+     * principal, as in every adapter) on public routes (`config: { tenantAuth: false }`), for
+     * anonymous requests with `credentialsRequired: false`, and in scopes the plugin does not cover.
      */
-    tenant: TenantPrincipal | null;
+    tenant: TenantPrincipal | undefined;
   }
   interface FastifyContextConfig {
     /** `cognito-tenancy/fastify` settings for this route: `false` makes it public. */
@@ -148,12 +127,6 @@ const PLUGIN_OPTIONS: OptionsSchema = {
 
 const ROUTE_OPTIONS: OptionsSchema = { ...REQUIREMENT_OPTIONS, authorize: { type: "object" } };
 
-const AUTHORIZE_OPTIONS: OptionsSchema = {
-  action: { type: "any", required: true },
-  resource: { type: "any", required: true },
-  context: { type: "function" },
-};
-
 function checkRouteSetting(setting: unknown, route: string, authorizer: Authorizer | undefined): void {
   if (setting === undefined || setting === false) return;
   const where = `config.tenantAuth of ${route}`;
@@ -164,7 +137,7 @@ function checkRouteSetting(setting: unknown, route: string, authorizer: Authoriz
   const s = setting as TenantRouteOptions;
   checkRouteRequirements(s, where);
   if (s.authorize !== undefined) {
-    validateOptions(s.authorize, AUTHORIZE_OPTIONS, { where, path: "authorize." });
+    validateOptions(s.authorize, AUTHORIZE_SETTINGS, { where, path: "authorize." });
     if (authorizer === undefined) throw new TypeError(`${where} asks for authorize but tenantAuthPlugin was given no authorizer`);
   }
 }
@@ -195,7 +168,8 @@ const plugin: FastifyPluginAsync<TenantAuthPluginOptions> = async function cogni
   }
   const pipeline = createRequestAuth(options.auth, options, FASTIFY_ACCESS, "tenantAuthPlugin (Fastify)");
 
-  fastify.decorateRequest("tenant", null);
+  // No principal is `undefined` in every adapter.
+  fastify.decorateRequest("tenant", undefined);
 
   // Misconfigured routes fail at start, not on the first request.
   fastify.addHook("onRoute", (route: RouteOptions) => {
@@ -238,7 +212,7 @@ const plugin: FastifyPluginAsync<TenantAuthPluginOptions> = async function cogni
     const setting = routeSetting(request);
     if (setting === false || setting === undefined || setting === null || setting.authorize === undefined) return;
     const principal = request.tenant;
-    if (principal === null) throw noToken();
+    if (principal === undefined || principal === null) throw noToken();
     if (authorizer === undefined) {
       throw new TenantAuthError("authorizer_unavailable", "The route asks for authorization but no authorizer is configured");
     }
@@ -264,7 +238,7 @@ meta[Symbol.for("plugin-meta")] = { name: TENANT_AUTH_PLUGIN_NAME, fastify: "4.x
  *
  * - Every route in that scope is authenticated in `onRequest`, before the body is parsed:
  *   `request.tenant` is the resolved {@link TenantPrincipal}. `config: { tenantAuth: false }`
- *   makes a route public (`request.tenant` stays `null`).
+ *   makes a route public (`request.tenant` stays `undefined`).
  * - The tenant hint comes from the `x-tenant-id` header (`tenantHeader`), or from the route
  *   parameter named by `tenantParam`.
  * - `config: { tenantAuth: { groups, tenantRoles, scopes, authorize } }` adds checks to a route

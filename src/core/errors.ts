@@ -23,7 +23,7 @@ export type TenantAuthErrorCode =
   | "authorizer_unavailable"
   | "credentials_unavailable";
 
-/** HTTP status for each code: the table of DESIGN.md, in code. */
+/** HTTP status for each code: the table in the README's "Errors" section, in code. */
 export const ERROR_STATUS: Readonly<Record<TenantAuthErrorCode, number>> = Object.freeze({
   token_missing: 401,
   invalid_request: 400,

@@ -15,7 +15,24 @@ export type OptionRule =
   | { readonly type: "boolean" | "function" | "object" | "array"; readonly required?: boolean }
   | { readonly type: "oneOf"; readonly values: readonly unknown[]; readonly required?: boolean }
   | { readonly type: "custom"; readonly check: (value: unknown, name: string) => void; readonly required?: boolean }
-  | { readonly type: "any"; readonly required?: boolean };
+  | { readonly type: "any"; readonly required?: boolean }
+  | RenamedOption;
+
+/**
+ * An option's deprecated old name: still accepted (its value checked with the new name's rule),
+ * moved to the new name by {@link renameOptions}, and never offered in "unknown option" messages.
+ * Giving both names is a mistake (which one was meant?).
+ */
+export interface RenamedOption {
+  readonly type: "renamed";
+  /** The option's current name, a key of the same schema. */
+  readonly to: string;
+}
+
+/** A schema entry for an old option name: `{ authorizationContext: renamedTo("context") }`. */
+export function renamedTo(to: string): RenamedOption {
+  return { type: "renamed", to };
+}
 
 /** The rules for every key an options object may have; any other key is a mistake. */
 export type OptionsSchema = Readonly<Record<string, OptionRule>>;
@@ -76,7 +93,7 @@ export function closestName(name: string, known: readonly string[]): string | un
 /** Check one value against a rule; `name` is the option's full path (`jwks.timeoutMs`). */
 export function checkOption(value: unknown, name: string, rule: OptionRule): void {
   if (value === undefined) {
-    if (rule.required) throw new TypeError(`${name} is required`);
+    if (rule.type !== "renamed" && rule.required) throw new TypeError(`${name} is required`);
     return;
   }
   switch (rule.type) {
@@ -131,6 +148,9 @@ export function checkOption(value: unknown, name: string, rule: OptionRule): voi
     case "custom":
       rule.check(value, name);
       return;
+    case "renamed":
+      // Checked by validateOptions, which knows the schema the new name's rule is in.
+      return;
   }
 }
 
@@ -153,7 +173,8 @@ export function validateOptions(options: unknown, schema: OptionsSchema, place: 
   if (typeof options !== "object" || options === null || Array.isArray(options)) {
     throw new TypeError(`${place.where}: ${label} must be an object, got ${describeValue(options)}`);
   }
-  const known = Object.keys(schema);
+  // Deprecated names are accepted but never offered: messages list the current names only.
+  const known = Object.keys(schema).filter((key) => schema[key]?.type !== "renamed");
   for (const key of Object.keys(options)) {
     if (!Object.hasOwn(schema, key)) {
       const guess = closestName(key, known);
@@ -162,14 +183,39 @@ export function validateOptions(options: unknown, schema: OptionsSchema, place: 
       );
     }
   }
-  for (const key of known) {
+  for (const key of Object.keys(schema)) {
+    let rule = schema[key] as OptionRule;
+    const value = (options as Record<string, unknown>)[key];
+    if (rule.type === "renamed") {
+      if (value === undefined) continue;
+      if ((options as Record<string, unknown>)[rule.to] !== undefined) {
+        throw new TypeError(`${place.where}: ${path}${key} is the deprecated name of ${path}${rule.to}; give only ${path}${rule.to}`);
+      }
+      rule = schema[rule.to] ?? { type: "any" };
+    }
     try {
-      checkOption((options as Record<string, unknown>)[key], `${path}${key}`, schema[key] as OptionRule);
+      checkOption(value, `${path}${key}`, rule);
     } catch (err) {
-      if (err instanceof TypeError && !err.message.startsWith(`${place.where}: `)) throw new TypeError(`${place.where}: ${err.message}`);
+      if (err instanceof TypeError && !err.message.startsWith(`${place.where}: `)) throw new TypeError(`${place.where}: ${err.message}`, { cause: err });
       throw err;
     }
   }
+}
+
+/**
+ * A copy of validated `options` with every deprecated name (a {@link renamedTo} entry of `schema`)
+ * moved to its current name; `options` itself when it uses none. Call it after `validateOptions`.
+ */
+export function renameOptions<T extends object>(options: T, schema: OptionsSchema): T {
+  let renamed: Record<string, unknown> | undefined;
+  for (const [key, rule] of Object.entries(schema)) {
+    if (rule.type !== "renamed" || (options as Record<string, unknown>)[key] === undefined) continue;
+    const copy: Record<string, unknown> = renamed ?? { ...(options as Record<string, unknown>) };
+    copy[rule.to] = copy[key];
+    delete copy[key];
+    renamed = copy;
+  }
+  return (renamed ?? options) as T;
 }
 
 /**
@@ -185,7 +231,7 @@ export function nestedOptions(schema: OptionsSchema, required = false): OptionRu
         validateOptions(value, schema, { where: NESTED, path: `${name}.` });
       } catch (err) {
         // The enclosing validateOptions puts its own entry point in front.
-        if (err instanceof TypeError && err.message.startsWith(`${NESTED}: `)) throw new TypeError(err.message.slice(NESTED.length + 2));
+        if (err instanceof TypeError && err.message.startsWith(`${NESTED}: `)) throw new TypeError(err.message.slice(NESTED.length + 2), { cause: err });
         throw err;
       }
     },

@@ -19,7 +19,7 @@ import fastify4 from "fastify4";
 import { Hono } from "hono";
 import type { Context } from "hono";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { authorize, requireGroups, requireScopes, requireTenantRole, tenantAuth, tenantAuthErrorHandler } from "../../src/adapters/express.js";
+import { authorize, requireGroups, requireScopes, requireTenantRoles, tenantAuth, tenantAuthErrorHandler } from "../../src/adapters/express.js";
 import type { TenantRouteOptions } from "../../src/adapters/fastify.js";
 import { tenantAuthPlugin } from "../../src/adapters/fastify.js";
 import * as honoAdapter from "../../src/adapters/hono.js";
@@ -28,11 +28,11 @@ import { tenantAuthMiddleware, withTenant } from "../../src/adapters/lambda.js";
 import type { AuthorizationRequest, Authorizer, Decision, TenantAuth } from "../../src/index.js";
 import { createTenantAuth } from "../../src/index.js";
 import { createTestIssuer } from "../../src/testing/index.js";
-import { lambdaContext, loadEvent, setHeader } from "./lambda-helpers.js";
+import { lambdaContext, loadEvent, setHeader } from "../support/lambda.js";
 import { Authorize, RequireGroups, RequireScopes, RequireTenantRoles, TenantAuthModule } from "../../src/adapters/nestjs.js";
 import type { TenantRequest } from "../../src/adapters/nestjs.js";
-import type { NestPlatform, StartedNest } from "./nestjs-helpers.js";
-import { startNest, testController, testModule } from "./nestjs-helpers.js";
+import type { NestPlatform, StartedNest } from "../support/nestjs.js";
+import { startNest, testController, testModule } from "../support/nestjs.js";
 
 /** Allows a resource whose id starts with `<tenantId>-`, denies others, fails on `boom`. */
 const engine: Authorizer = {
@@ -288,7 +288,7 @@ function expressDriver(name: string, express: () => ExpressApp): Driver {
       app.get("/tenants/:tenantId/param", tenantAuth(auth, { tenantParam: "tenantId" }), reply);
       app.get("/misplaced/:other", tenantAuth(auth, { tenantParam: "tenantId" }), reply);
       app.get("/groups", auth0, requireGroups(...GROUPS), reply);
-      app.get("/roles", auth0, requireTenantRole(...ROLES), reply);
+      app.get("/roles", auth0, requireTenantRoles(...ROLES), reply);
       app.get("/scopes", auth0, requireScopes(...SCOPES), reply);
       app.get("/authz/:doc", auth0, authorize(engine, { action: "Read", resource: (req) => ({ type: "Document", id: String(req.params["doc"]) }) }), reply);
       app.get("/optional", tenantAuth(auth, { credentialsRequired: false }), reply);
@@ -322,7 +322,7 @@ function fastifyDriver(name: string, factory: FastifyFactory): Driver {
     },
     async start(auth) {
       const f = factory({ logger: false });
-      const reply = async (request: { tenant: { tenantId?: string } | null }) => ({ tenantId: request.tenant?.tenantId ?? null });
+      const reply = async (request: { tenant: { tenantId?: string } | undefined }) => ({ tenantId: request.tenant?.tenantId ?? null });
       const route = (tenantAuthConfig: TenantRouteOptions) => ({ config: { tenantAuth: tenantAuthConfig } });
       await f.register(async (scope) => {
         await scope.register(tenantAuthPlugin, { auth, authorizer: engine });

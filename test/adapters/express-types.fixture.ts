@@ -8,7 +8,7 @@ import {
   authorize,
   requireGroups,
   requireScopes,
-  requireTenantRole,
+  requireTenantRoles,
   tenantAuth,
   tenantAuthErrorHandler,
 } from "cognito-tenancy/express";
@@ -22,7 +22,7 @@ app.get("/me", requireGroups("editors"), (req: Request, res: Response) => {
   const tenant: TenantPrincipal | undefined = req.tenant;
   res.json({ tenantId: tenant?.tenantId, roles: req.tenant?.tenantRoles });
 });
-app.get("/all", requireGroups({ all: ["a", "b"] }), requireTenantRole("admin"), requireScopes("orders/read"), (req, res) => {
+app.get("/all", requireGroups({ all: ["a", "b"] }), requireTenantRoles("admin"), requireScopes("orders/read"), (req, res) => {
   res.json(req.tenant?.sub);
 });
 app.get(
@@ -47,7 +47,7 @@ app.use(tenantAuthErrorHandler({ onError: (err, req) => void `${err.code} ${req.
 
 // A guard before the handler leaves Express's own inference of the route's params in place:
 // `req.params.id` stays `string` (with noUncheckedIndexedAccess a dictionary would give `string | undefined`).
-app.delete("/projects/:id", tenantAuth(auth), requireTenantRole("admin"), authorize(authorizer, { action: "Delete", resource: { type: "Project", id: "p" } }), (req, res) => {
+app.delete("/projects/:id", tenantAuth(auth), requireTenantRoles("admin"), authorize(authorizer, { action: "Delete", resource: { type: "Project", id: "p" } }), (req, res) => {
   const id: string = req.params.id;
   res.json({ id });
 });

@@ -13,6 +13,7 @@ import {
   requireGroups,
   requireScopes,
   requireTenantRole,
+  requireTenantRoles,
   tenantAuth,
   tenantAuthErrorHandler,
 } from "../../src/adapters/express.js";
@@ -102,12 +103,14 @@ function buildApp(express: ExpressLike, auth: TenantAuth, authorizer: TenantDocu
 
   app.get("/groups/any", tenantAuth(auth), requireGroups("editors", "admins"), ok);
   app.get("/groups/all", tenantAuth(auth), requireGroups({ all: ["editors", "reviewers"] }), ok);
-  app.get("/role", tenantAuth(auth), requireTenantRole("admin", "owner"), ok);
+  app.get("/role", tenantAuth(auth), requireTenantRoles("admin", "owner"), ok);
+  // The deprecated singular name: the same guard.
+  app.get("/role-deprecated", tenantAuth(auth), requireTenantRole("admin", "owner"), ok);
   app.get("/scopes", tenantAuth(auth), requireScopes("orders/read", "orders/write"), ok);
 
   // Guards without tenantAuth before them: they must refuse, never allow.
   app.get("/unguarded/groups", requireGroups("editors"), ok);
-  app.get("/unguarded/role", requireTenantRole("admin"), ok);
+  app.get("/unguarded/role", requireTenantRoles("admin"), ok);
   app.get("/unguarded/scopes", requireScopes("orders/read"), ok);
   app.get("/unguarded/authorize", authorize(authorizer, { action: "ReadDocument", resource: { type: "Document", id: "x" } }), ok);
   app.get("/optional/groups", tenantAuth(auth, { credentialsRequired: false }), requireGroups("editors"), ok);
@@ -120,7 +123,7 @@ function buildApp(express: ExpressLike, auth: TenantAuth, authorizer: TenantDocu
   const documents = authorize(authorizer, {
     action: (req) => (req.method === "DELETE" ? "DeleteDocument" : "ReadDocument"),
     resource: documentOf,
-    context: (req) => ({ path: req.path }),
+    context: (req, principal) => ({ path: req.path, tenant: principal.tenantId ?? "" }),
   });
   app.get("/documents/:id", tenantAuth(auth), documents, ok);
   app.delete("/documents/:id", tenantAuth(auth), documents, ok);
@@ -438,7 +441,7 @@ describe.each(VERSIONS)("%s", (_name, express) => {
       expect(r.json()["error"]).toBe("access_denied");
     });
 
-    it("requireTenantRole: role in the active tenant only", async () => {
+    it("requireTenantRoles: role in the active tenant only", async () => {
       const token = await issuer.idToken({ groups: ["tenant:acme:admin", "tenant:globex:viewer"] });
       const acme = await call(quiet, "/role", { token, headers: { "x-tenant-id": "acme" } });
       expect(acme.status).toBe(200);
@@ -446,6 +449,16 @@ describe.each(VERSIONS)("%s", (_name, express) => {
       expect(globex.status).toBe(403);
       expect(globex.json()["error"]).toBe("access_denied");
       expect(globex.challenge).toMatch(/^Bearer error="insufficient_scope"/);
+    });
+
+    it("requireTenantRole, the deprecated name, answers as requireTenantRoles", async () => {
+      const token = await issuer.idToken({ groups: ["tenant:acme:admin", "tenant:globex:viewer"] });
+      for (const tenant of ["acme", "globex"]) {
+        const current = await call(quiet, "/role", { token, headers: { "x-tenant-id": tenant } });
+        const deprecated = await call(quiet, "/role-deprecated", { token, headers: { "x-tenant-id": tenant } });
+        expect([deprecated.status, deprecated.json(), deprecated.challenge]).toEqual([current.status, current.json(), current.challenge]);
+      }
+      expect(() => requireTenantRole()).toThrow("requireTenantRole: tenantRoles must be a non-empty list");
     });
 
     it("requireScopes: every scope; 403 insufficient_scope naming the scopes", async () => {
@@ -484,7 +497,7 @@ describe.each(VERSIONS)("%s", (_name, express) => {
       expect(asked).toMatchObject({
         action: "ReadDocument",
         resource: { type: "Document", id: "d1", attributes: { tenant: "acme" } },
-        context: { path: "/documents/d1" },
+        context: { path: "/documents/d1", tenant: "acme" },
       });
       expect(asked?.principal.tenantId).toBe("acme");
     });
@@ -558,7 +571,7 @@ describe("setup errors", () => {
     expect(() => requireGroups({ all: [] })).toThrow(TypeError);
     expect(() => requireGroups({ any: [] })).toThrow(TypeError);
     expect(() => requireGroups("")).toThrow(TypeError);
-    expect(() => requireTenantRole()).toThrow(TypeError);
+    expect(() => requireTenantRoles()).toThrow(TypeError);
     expect(() => requireScopes()).toThrow(TypeError);
   });
 

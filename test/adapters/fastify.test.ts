@@ -91,7 +91,8 @@ describe.each(versions)("tenantAuthPlugin on %s", (_name, factory, major) => {
       sub: request.tenant?.sub,
       tokenUse: request.tenant?.tokenUse,
     }));
-    app.get("/public", { config: { tenantAuth: false } }, async (request) => ({ tenant: request.tenant }));
+    // No principal is `undefined`, as in every adapter.
+    app.get("/public", { config: { tenantAuth: false } }, async (request) => ({ tenant: request.tenant === undefined ? "none" : request.tenant }));
     app.post("/upload", async (request) => {
       handled.push(String(request.body));
       return { ok: true, tenantId: request.tenant?.tenantId };
@@ -112,7 +113,8 @@ describe.each(versions)("tenantAuthPlugin on %s", (_name, factory, major) => {
             authorize: {
               action: "ReadDocument",
               resource: (request) => ({ type: "Document", id: (request.params as { id: string }).id }),
-              context: (request) => ({ ip: request.ip }),
+              context: (request, principal) => ({ ip: request.ip, tenant: principal.tenantId ?? "" }),
+              entities: [{ uid: { type: "Org", id: "o" }, attrs: {}, parents: [] }],
             },
           },
         },
@@ -124,7 +126,11 @@ describe.each(versions)("tenantAuthPlugin on %s", (_name, factory, major) => {
       {
         config: {
           tenantAuth: {
-            authorize: { action: { type: "Action", id: "CreateFolder" }, resource: async (request) => ({ type: "Folder", id: (request.body as { name: string }).name }) },
+            authorize: {
+              action: { type: "Action", id: "CreateFolder" },
+              resource: async (request) => ({ type: "Folder", id: (request.body as { name: string }).name }),
+              context: { source: "upload" },
+            },
           },
         },
       },
@@ -152,13 +158,13 @@ describe.each(versions)("tenantAuthPlugin on %s", (_name, factory, major) => {
     expect(app.hasRequestDecorator("tenant")).toBe(true);
   });
 
-  it("leaves a public route open and request.tenant null, even with a bad token", async () => {
+  it("leaves a public route open and request.tenant undefined, even with a bad token", async () => {
     const none = await get("/public");
     expect(none.status).toBe(200);
-    expect(await none.json()).toEqual({ tenant: null });
+    expect(await none.json()).toEqual({ tenant: "none" });
     const bad = await get("/public", { authorization: "Bearer not.a.jwt" });
     expect(bad.status).toBe(200);
-    expect(await bad.json()).toEqual({ tenant: null });
+    expect(await bad.json()).toEqual({ tenant: "none" });
   });
 
   it("answers 401 token_missing with a bare Bearer challenge and Fastify's error body", async () => {
@@ -256,7 +262,8 @@ describe.each(versions)("tenantAuthPlugin on %s", (_name, factory, major) => {
     expect(call.resource).toEqual({ type: "Document", id: "acme-1" });
     expect(call.principal.sub).toBe("user-9");
     expect(call.principal.tenantId).toBe("acme");
-    expect(call.context).toEqual({ ip: "127.0.0.1" });
+    expect(call.context).toEqual({ ip: "127.0.0.1", tenant: "acme" });
+    expect(call.entities).toEqual([{ uid: { type: "Org", id: "o" }, attrs: {}, parents: [] }]);
 
     await expectError(await get("/docs/globex-1", bearer(token)), 403, "access_denied", /error="insufficient_scope"/);
 
@@ -279,6 +286,8 @@ describe.each(versions)("tenantAuthPlugin on %s", (_name, factory, major) => {
     expect(ok.status).toBe(200);
     expect(authorizer.calls.at(-1)?.action).toEqual({ type: "Action", id: "CreateFolder" });
     expect(authorizer.calls.at(-1)?.resource).toEqual({ type: "Folder", id: "acme-reports" });
+    // A context given as a value, as in every adapter.
+    expect(authorizer.calls.at(-1)?.context).toEqual({ source: "upload" });
     await expectError(await post("globex-reports"), 403, "access_denied");
   });
 

@@ -13,7 +13,7 @@ import fastify5 from "fastify";
 import fastify4 from "fastify4";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { tenantAuth, tenantAuthErrorHandler } from "../../src/adapters/express.js";
-import type { TenantAuthMiddlewareOptions } from "../../src/adapters/express.js";
+import type { HttpAdapterOptions } from "../../src/index.js";
 import { tenantAuthPlugin } from "../../src/adapters/fastify.js";
 import type { TenantAuthPluginOptions } from "../../src/adapters/fastify.js";
 import { createTenantAuth } from "../../src/index.js";
@@ -29,7 +29,7 @@ interface AppLike {
 type ExpressLike = () => AppLike;
 type FastifyFactory = (options?: object) => FastifyInstance;
 
-type Options = Omit<TenantAuthMiddlewareOptions, "credentialsRequired">;
+type Options = Omit<HttpAdapterOptions, "credentialsRequired" | "onError">;
 
 /** A running app: its port and how to stop it. */
 interface Running {

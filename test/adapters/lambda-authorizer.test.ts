@@ -1,12 +1,12 @@
 import type { APIGatewayRequestAuthorizerEventV2, APIGatewayTokenAuthorizerEvent } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { createTenantAuth } from "../../src/index.js";
-import type { Authorizer, TenantAuth } from "../../src/index.js";
+import type { Authorizer, TenantAuth, TenantPrincipal } from "../../src/index.js";
 import { createAuthorizerHandler, stageWildcardArn } from "../../src/adapters/lambda.js";
 import type { IamAuthorizerResult } from "../../src/adapters/lambda.js";
 import { createTestIssuer } from "../../src/testing/index.js";
 import type { TestIssuer } from "../../src/testing/index.js";
-import { loadEvent, setHeader } from "./lambda-helpers.js";
+import { loadEvent, setHeader } from "../support/lambda.js";
 
 let issuer: TestIssuer;
 let auth: TenantAuth;
@@ -185,10 +185,21 @@ describe("REST REQUEST authorizer (IAM response)", () => {
   });
 
   it("merges extra context and refuses values that are not flat", async () => {
-    const result = await createAuthorizerHandler(auth, { context: (p) => ({ plan: "gold", seats: 5, trial: false, who: p.username }) })(event(acme));
-    expect(result.context).toMatchObject({ plan: "gold", seats: 5, trial: false, tenantId: "acme" });
-    const bad = createAuthorizerHandler(auth, { context: () => ({ nested: { a: 1 } }) as never });
-    await expect(bad(event(acme))).rejects.toThrow(TypeError);
+    const result = await createAuthorizerHandler(auth, { authorizerContext: (_e, p) => ({ plan: "gold", seats: 5, trial: false, who: p.username }) })(event(acme));
+    expect(result.context).toMatchObject({ plan: "gold", seats: 5, trial: false, tenantId: "acme", who: "alice" });
+    const bad = createAuthorizerHandler(auth, { authorizerContext: () => ({ nested: { a: 1 } }) as never });
+    await expect(bad(event(acme))).rejects.toThrow("createAuthorizerHandler: authorizerContext value \"nested\" must be a string, number or boolean");
+  });
+
+  it("still reads the deprecated context: (principal, event) option without an authorizer, as authorizerContext", async () => {
+    const seen: unknown[] = [];
+    const legacy = { context: (p: TenantPrincipal, e: unknown) => (seen.push(e), { who: p.username }) };
+    const old = await createAuthorizerHandler(auth, legacy as never)(event(acme));
+    const current = await createAuthorizerHandler(auth, { authorizerContext: (_e, p) => ({ who: p.username }) })(event(acme));
+    expect(old).toEqual(current);
+    expect(old.context).toMatchObject({ who: "alice" });
+    expect(seen).toHaveLength(1);
+    expect(seen[0]).toHaveProperty("methodArn");
   });
 });
 

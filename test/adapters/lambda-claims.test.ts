@@ -4,7 +4,7 @@ import type { TenantPrincipal } from "../../src/index.js";
 import { decodeApiGatewayClaims, decodeListClaim, decodeNumericDate, principalFromApiGatewayClaims } from "../../src/adapters/lambda.js";
 import type { ApiGatewayClaimsEvent } from "../../src/adapters/lambda.js";
 import { createTestIssuer } from "../../src/testing/index.js";
-import { loadEvent, setHeader } from "./lambda-helpers.js";
+import { loadEvent, setHeader } from "../support/lambda.js";
 
 const SUB = "7d8ca528-4931-4254-9273-ea5ee853f271";
 

@@ -10,7 +10,7 @@ import { createAuthorizerHandler, stageWildcardArn, tenantAuthMiddleware, withTe
 import type { IamAuthorizerResult, LambdaHttpEvent, TenantContext } from "../../src/adapters/lambda.js";
 import { createTestIssuer } from "../../src/testing/index.js";
 import type { TestIssuer } from "../../src/testing/index.js";
-import { bodyOf, lambdaContext, loadEvent, setHeader } from "./lambda-helpers.js";
+import { bodyOf, lambdaContext, loadEvent, setHeader } from "../support/lambda.js";
 
 let issuer: TestIssuer;
 let auth: TenantAuth;

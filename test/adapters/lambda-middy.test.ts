@@ -7,7 +7,7 @@ import type { TenantAuth, TenantPrincipal } from "../../src/index.js";
 import { tenantAuthMiddleware } from "../../src/adapters/lambda.js";
 import type { TenantContext } from "../../src/adapters/lambda.js";
 import { createTestIssuer } from "../../src/testing/index.js";
-import { bodyOf, lambdaContext, loadEvent, setHeader } from "./lambda-helpers.js";
+import { bodyOf, lambdaContext, loadEvent, setHeader } from "../support/lambda.js";
 
 // Middy types the wrapped handler's context as TenantContext (the middleware adds `tenant`); the
 // Lambda runtime passes a plain context, which is what `before` then completes.

@@ -5,7 +5,7 @@ import type { Authorizer, TenantAuth, TenantPrincipal } from "../../src/index.js
 import { detectEventKind, withTenant } from "../../src/adapters/lambda.js";
 import { createTestIssuer } from "../../src/testing/index.js";
 import type { TestIssuer } from "../../src/testing/index.js";
-import { bodyOf, lambdaContext, loadEvent, setHeader } from "./lambda-helpers.js";
+import { bodyOf, lambdaContext, loadEvent, setHeader } from "../support/lambda.js";
 
 let issuer: TestIssuer;
 let auth: TenantAuth;
@@ -217,14 +217,32 @@ describe("withTenant guards and authorizer", () => {
       authorizer,
       action: (event) => (event.requestContext.http.method === "GET" ? "ReadOrders" : "WriteOrders"),
       resource: (event, principal) => ({ type: "Tenant", id: `${principal.tenantId}:${event.rawPath}` }),
-      authorizationContext: { ip: "203.0.113.10" },
+      context: (event, principal) => ({ ip: event.requestContext.http.sourceIp, tenant: principal.tenantId ?? "" }),
+      entities: [{ uid: { type: "Org", id: "o" }, attrs: {}, parents: [] }],
     });
     const response = (await wrapped(loadEvent("http-api-v2.json", acme), lambdaContext())) as AnyResult;
     expect(response.statusCode).toBe(200);
     expect(authorizer.isAuthorized).toHaveBeenCalledTimes(1);
     const request = authorizer.isAuthorized.mock.calls[0]![0];
-    expect(request).toMatchObject({ action: "ReadOrders", resource: { type: "Tenant", id: "acme:/tenants/acme/orders" }, context: { ip: "203.0.113.10" } });
+    expect(request).toMatchObject({ action: "ReadOrders", resource: { type: "Tenant", id: "acme:/tenants/acme/orders" }, context: { tenant: "acme" } });
+    expect(request.entities).toEqual([{ uid: { type: "Org", id: "o" }, attrs: {}, parents: [] }]);
     expect(request.principal.tenantId).toBe("acme");
+  });
+
+  it("still accepts the deprecated authorizationContext as context, and refuses both at once", async () => {
+    const asked = async (options: object) => {
+      const authorizer = fakeAuthorizer("ALLOW");
+      const base = { authorizer, action: "Read", resource: { type: "Order", id: "1" } };
+      const response = (await withTenant(auth, ok, { ...base, ...options })(loadEvent("alb-single.json", acme), lambdaContext())) as AnyResult;
+      expect(response.statusCode).toBe(200);
+      return authorizer.isAuthorized.mock.calls[0]![0].context;
+    };
+    expect(await asked({ authorizationContext: { ip: "203.0.113.10" } })).toEqual(await asked({ context: { ip: "203.0.113.10" } }));
+    expect(await asked({ authorizationContext: { ip: "203.0.113.10" } })).toEqual({ ip: "203.0.113.10" });
+    expect(() => withTenant(auth, ok, { authorizer: fakeAuthorizer("ALLOW"), action: "Read", resource: { type: "Order", id: "1" }, context: {}, authorizationContext: {} })).toThrow(
+      "withTenant: authorizationContext is the deprecated name of context; give only context",
+    );
+    expect(() => withTenant(auth, ok, { authorizationContext: {} })).toThrow("withTenant: context is given without authorizer");
   });
 
   it("answers 403 on DENY and 503 when the engine fails, never calling the handler", async () => {

@@ -21,9 +21,9 @@ import type { Authorizer, Decision, TenantAuth } from "../../src/index.js";
 import { createTenantAuth, isTenantAuthError } from "../../src/index.js";
 import type { TestIssuer } from "../../src/testing/index.js";
 import { createTestIssuer } from "../../src/testing/index.js";
-import { NAMESPACE, POLICIES, SCHEMA, object } from "../authorizers/scenario.js";
-import type { NestPlatform, StartedNest } from "./nestjs-helpers.js";
-import { startNest, testController, testModule } from "./nestjs-helpers.js";
+import { NAMESPACE, POLICIES, SCHEMA, object } from "../support/scenario.js";
+import type { NestPlatform, StartedNest } from "../support/nestjs.js";
+import { startNest, testController, testModule } from "../support/nestjs.js";
 
 let issuer: TestIssuer;
 let auth: TenantAuth;

@@ -10,7 +10,7 @@ import { tenantAuthPlugin } from "../../src/adapters/fastify.js";
 import { withTenant } from "../../src/adapters/lambda.js";
 import { createTestIssuer } from "../../src/testing/index.js";
 import type { TestIssuer } from "../../src/testing/index.js";
-import { lambdaContext, loadEvent } from "./lambda-helpers.js";
+import { lambdaContext, loadEvent } from "../support/lambda.js";
 
 // A real rule: a tenant may read its own documents (ids "<tenant>/...").
 const ownDocuments: Authorizer = {

@@ -12,7 +12,7 @@ import { tenantAuthPlugin } from "../../src/adapters/fastify.js";
 import { createAuthorizerHandler, tenantAuthMiddleware, withTenant } from "../../src/adapters/lambda.js";
 import { createTestIssuer } from "../../src/testing/index.js";
 import type { JwksServer, TestIssuer } from "../../src/testing/index.js";
-import { lambdaContext, loadEvent } from "./lambda-helpers.js";
+import { lambdaContext, loadEvent } from "../support/lambda.js";
 
 let issuer: TestIssuer;
 let server: JwksServer & { readonly userPool: Parameters<typeof createTenantAuth>[0]["userPools"][number] };

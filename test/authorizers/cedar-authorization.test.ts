@@ -16,9 +16,9 @@ import { fromAuthorizationEngine, principalEntity, toAuthorizationEngine } from 
 import { createCedarAuthorizer } from "../../src/authorizers/cedar.js";
 import type { Authorizer, AuthorizationRequest, Decision } from "../../src/index.js";
 import { authorizeOrThrow } from "../../src/core/guards.js";
-import { refusal } from "../helpers/refusal.js";
-import type { Caller, Scenario } from "./scenario.js";
-import { NAMESPACE, POLICIES, SCHEMA, bucketOf, matrix, scenario } from "./scenario.js";
+import { refusal } from "../support/refusal.js";
+import type { Caller, Scenario } from "../support/scenario.js";
+import { NAMESPACE, POLICIES, SCHEMA, bucketOf, matrix, scenario } from "../support/scenario.js";
 
 /** The middleware's configuration, typed by the cedar-authorization 0.1 copy it depends on. */
 type ExpressAuthorizationMiddlewareConfig = ConstructorParameters<typeof ExpressAuthorizationMiddleware>[0];

@@ -1,8 +1,8 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { isTenantAuthError } from "../../src/index.js";
 import { CedarPolicyError, createCedarAuthorizer } from "../../src/authorizers/cedar.js";
-import type { Caller, Scenario } from "./scenario.js";
-import { NAMESPACE, POLICIES, SCHEMA, SCHEMA_JSON, bucket, object, scenario } from "./scenario.js";
+import type { Caller, Scenario } from "../support/scenario.js";
+import { NAMESPACE, POLICIES, SCHEMA, SCHEMA_JSON, bucket, object, scenario } from "../support/scenario.js";
 
 let s: Scenario;
 let alice: Caller;

@@ -10,10 +10,10 @@ import { createCedarAuthorizer } from "../../src/authorizers/cedar.js";
 import { createVerifiedPermissionsAuthorizer } from "../../src/authorizers/verified-permissions.js";
 import type { VerifiedPermissionsEmulator } from "../../src/testing/index.js";
 import { startVerifiedPermissionsEmulator } from "../../src/testing/index.js";
-import type { PolicyStoreAdmin } from "../helpers/policy-store.js";
-import { policyStoreAdmin } from "../helpers/policy-store.js";
-import type { Caller, Scenario } from "./scenario.js";
-import { NAMESPACE, POLICIES, SCHEMA, SCHEMA_JSON, bucket, matrix, object, scenario } from "./scenario.js";
+import type { PolicyStoreAdmin } from "../support/policy-store.js";
+import { policyStoreAdmin } from "../support/policy-store.js";
+import type { Caller, Scenario } from "../support/scenario.js";
+import { NAMESPACE, POLICIES, SCHEMA, SCHEMA_JSON, bucket, matrix, object, scenario } from "../support/scenario.js";
 
 let s: Scenario;
 let alice: Caller;

@@ -15,9 +15,9 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { VerifiedPermissionsEmulator } from "../../src/testing/index.js";
 import { startVerifiedPermissionsEmulator } from "../../src/testing/index.js";
-import type { PolicyStoreAdmin } from "../helpers/policy-store.js";
-import { policyStoreAdmin } from "../helpers/policy-store.js";
-import { POLICIES, SCHEMA } from "./scenario.js";
+import type { PolicyStoreAdmin } from "../support/policy-store.js";
+import { policyStoreAdmin } from "../support/policy-store.js";
+import { POLICIES, SCHEMA } from "../support/scenario.js";
 
 let emulator: VerifiedPermissionsEmulator;
 let admin: PolicyStoreAdmin;

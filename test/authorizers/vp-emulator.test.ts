@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { VerifiedPermissionsEmulator } from "../../src/testing/index.js";
 import { createTestIssuer, startVerifiedPermissionsEmulator } from "../../src/testing/index.js";
 import { CedarPolicyError } from "../../src/authorizers/cedar.js";
-import { NAMESPACE, POLICIES, SCHEMA } from "./scenario.js";
+import { NAMESPACE, POLICIES, SCHEMA } from "../support/scenario.js";
 
 let emulator: VerifiedPermissionsEmulator;
 let idToken: string;

@@ -8,8 +8,8 @@ import type { TenantPrincipal } from "../../src/index.js";
 import { createVerifiedPermissionsAuthorizer } from "../../src/authorizers/verified-permissions.js";
 import type { VerifiedPermissionsEmulator } from "../../src/testing/index.js";
 import { startVerifiedPermissionsEmulator } from "../../src/testing/index.js";
-import type { Caller, Scenario } from "./scenario.js";
-import { NAMESPACE, POLICIES, SCHEMA, SCHEMA_JSON, object, scenario } from "./scenario.js";
+import type { Caller, Scenario } from "../support/scenario.js";
+import { NAMESPACE, POLICIES, SCHEMA, SCHEMA_JSON, object, scenario } from "../support/scenario.js";
 
 const GLOBEX_STORE = "PSGLOBEX00000000000001";
 // The globex store's policies differ from the seed's: any member of any tenant may read anything.

@@ -12,7 +12,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { run } from "../../src/cli/run.js";
 import { createTestIssuer } from "../../src/testing/index.js";
 import type { TestIssuer } from "../../src/testing/index.js";
-import { root, SPAWN_TIMEOUT } from "../examples/run-script.js";
+import { root, SPAWN_TIMEOUT } from "../support/run-script.js";
 
 const tsxCli = createRequire(import.meta.url).resolve("tsx/cli");
 const policiesDir = resolve(root, "fixtures/policies");

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { isValidGroupName, normalizeClaims, parseIamRoleArn } from "../../src/index.js";
-import { refusalSync } from "../helpers/refusal.js";
+import { refusalSync } from "../support/refusal.js";
 
 const ISS = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Pool1";
 

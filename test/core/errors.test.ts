@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { ERROR_STATUS, TenantAuthError, isTenantAuthError } from "../../src/index.js";
 import type { TenantAuthErrorCode } from "../../src/index.js";
 
-// The table of DESIGN.md, restated independently so a change to either side fails here.
+// The table in the README's "Errors" section, restated independently so a change to either side fails here.
 const TABLE: [TenantAuthErrorCode, number, string | null][] = [
   ["token_missing", 401, null],
   ["invalid_request", 400, "invalid_request"],

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { extractToken } from "../../src/index.js";
 import { credentialOf, nodeHeaderValues, readRequest, tenantHintFromHeader } from "../../src/core/extract-token.js";
-import { refusalSync } from "../helpers/refusal.js";
+import { refusalSync } from "../support/refusal.js";
 
 const JWT = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln";
 

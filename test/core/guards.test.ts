@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { assertGroups, assertScopes, assertTenantRoles, authorizeOrThrow, createTenantAuth } from "../../src/index.js";
 import type { Authorizer, TenantPrincipal } from "../../src/index.js";
 import { createTestIssuer } from "../../src/testing/index.js";
-import { refusal, refusalSync } from "../helpers/refusal.js";
+import { refusal, refusalSync } from "../support/refusal.js";
 
 let admin: TenantPrincipal;
 let reader: TenantPrincipal;

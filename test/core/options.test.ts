@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { checkOption, closestName, validateOptions } from "../../src/core/options.js";
+import { checkOption, closestName, renameOptions, renamedTo, validateOptions } from "../../src/core/options.js";
 
 const schema = {
   timeoutMs: { type: "number", min: 1, max: 60_000, integer: true },
@@ -58,6 +58,29 @@ describe("validateOptions", () => {
 
   it("runs custom checks", () => {
     expect(() => checkOption(3, "n", { type: "custom", check: (v, name) => { if (v !== 2) throw new TypeError(`${name} must be 2`); } })).toThrow("n must be 2");
+  });
+});
+
+describe("renamed options", () => {
+  const renamed = { ...schema, timeout: renamedTo("timeoutMs") } as const;
+
+  it("accepts a deprecated name, checks it with the new name's rule, and moves it to the new name", () => {
+    expect(() => validateOptions({ name: "x", timeout: 5 }, renamed, { where: "w" })).not.toThrow();
+    expect(() => validateOptions({ name: "x", timeout: 1.5 }, renamed, { where: "w" })).toThrow("w: timeout must be an integer from 1 to 60000");
+    const options = { name: "x", timeout: 5 };
+    expect(renameOptions(options, renamed)).toEqual({ name: "x", timeoutMs: 5 });
+    expect(options).toEqual({ name: "x", timeout: 5 });
+    const current = { name: "x", timeoutMs: 5 };
+    expect(renameOptions(current, renamed)).toBe(current);
+  });
+
+  it("refuses both names at once, and lists only current names for unknown keys", () => {
+    expect(() => validateOptions({ name: "x", timeout: 5, timeoutMs: 5 }, renamed, { where: "w" })).toThrow(
+      "w: timeout is the deprecated name of timeoutMs; give only timeoutMs",
+    );
+    expect(() => validateOptions({ name: "x", timeoutz: 5 }, renamed, { where: "w" })).toThrow(
+      /unknown option timeoutz \(did you mean timeoutMs\?\); known: timeoutMs, tolerance, tenants, requireTenant, mode, name$/,
+    );
   });
 });
 

@@ -1,4 +1,4 @@
-// The hot paths (issue 6) must not change outcomes: the verified-token cache keys on the token's
+// The hot paths (docs/benchmarks.md) must not change outcomes: the verified-token cache keys on the token's
 // tail but serves only the exact token; the "=" scan stands in for the compact-form pattern.
 import { beforeAll, describe, expect, it } from "vitest";
 import { compileTenantStrategy, createTenantAuth, isTenantAuthError } from "../../src/index.js";

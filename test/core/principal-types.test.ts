@@ -6,7 +6,7 @@ import { createTenantAuth } from "../../src/index.js";
 import type { TenantAuth, TenantPrincipal, TenantPrincipalWithTenant } from "../../src/index.js";
 import { withTenant } from "../../src/adapters/lambda.js";
 import { createTestIssuer } from "../../src/testing/index.js";
-import { lambdaContext, loadEvent } from "../adapters/lambda-helpers.js";
+import { lambdaContext, loadEvent } from "../support/lambda.js";
 
 describe("the principal's tenantId in the types", () => {
   it("is a string when a tenant is required, string | undefined otherwise", async () => {

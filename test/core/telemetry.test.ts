@@ -11,7 +11,7 @@ import { startTelemetry, tracing } from "../../src/core/telemetry.js";
 import { createTestIssuer, startVerifiedPermissionsEmulator } from "../../src/testing/index.js";
 import { createCedarAuthorizer } from "../../src/authorizers/cedar.js";
 import { createVerifiedPermissionsAuthorizer } from "../../src/authorizers/verified-permissions.js";
-import { NAMESPACE, POLICIES, SCHEMA, SCHEMA_JSON, bucket, scenario } from "../authorizers/scenario.js";
+import { NAMESPACE, POLICIES, SCHEMA, SCHEMA_JSON, bucket, scenario } from "../support/scenario.js";
 import type { JwksServer, TestIssuer } from "../../src/testing/index.js";
 
 const exporter = new InMemorySpanExporter();

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { principalFromClaims } from "../../src/index.js";
 import type { PrincipalFromClaimsOptions } from "../../src/index.js";
-import { refusal } from "../helpers/refusal.js";
+import { refusal } from "../support/refusal.js";
 
 const ISS = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Pool1";
 const ROLE_A = "arn:aws:iam::123456789012:role/tenants/acme";

@@ -4,7 +4,7 @@ import type { TenantAuthOptions } from "../../src/index.js";
 import { createTestIssuer } from "../../src/testing/index.js";
 import type { JwksServer, TestIssuer } from "../../src/testing/index.js";
 import type { UserPoolConfig } from "../../src/index.js";
-import { refusal } from "../helpers/refusal.js";
+import { refusal } from "../support/refusal.js";
 
 let issuer: TestIssuer;
 let other: TestIssuer;

@@ -6,7 +6,7 @@ import type { TenantAuthOptions, UserPoolConfig } from "../../src/index.js";
 import { createTestFleet, createTestIssuer } from "../../src/testing/index.js";
 import type { TestFleet } from "../../src/testing/index.js";
 import { cognitoIssuerPoolId } from "../../src/core/trust.js";
-import { refusal } from "../helpers/refusal.js";
+import { refusal } from "../support/refusal.js";
 
 let fleet: TestFleet;
 let attackers: TestFleet;

@@ -4,8 +4,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { isTenantAuthError } from "../../src/index.js";
 import { createTenantCredentials, roleSessionNameFor } from "../../src/credentials/index.js";
 import type { AssumeRoleCredentialsOptions, TenantCredentialsOptions } from "../../src/credentials/index.js";
-import { ABAC_ROLE, ROLE, ROLE_FOR_TENANT, setup } from "./setup.js";
-import type { Setup } from "./setup.js";
+import { ABAC_ROLE, ROLE, ROLE_FOR_TENANT, setup } from "../support/credentials.js";
+import type { Setup } from "../support/credentials.js";
 
 let s: Setup;
 beforeAll(async () => {

@@ -5,8 +5,8 @@ import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { CognitoIdentityEmulator, TestIssuer } from "../../src/testing/index.js";
 import { createTestIssuer, startCognitoIdentityEmulator } from "../../src/testing/index.js";
-import { ABAC_ROLE, IDENTITY_POOL_ID, ROLE, setup } from "./setup.js";
-import type { Setup } from "./setup.js";
+import { ABAC_ROLE, IDENTITY_POOL_ID, ROLE, setup } from "../support/credentials.js";
+import type { Setup } from "../support/credentials.js";
 
 let s: Setup;
 let issuer: TestIssuer;

@@ -7,8 +7,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest
 import { isTenantAuthError, principalFromClaims } from "../../src/index.js";
 import { createTenantCredentials } from "../../src/credentials/index.js";
 import type { TenantCredentialsOptions } from "../../src/credentials/index.js";
-import { ABAC_ROLE, IDENTITY_POOL_ID, ROLE, ROLE_FOR_TENANT, setup } from "./setup.js";
-import type { Setup } from "./setup.js";
+import { ABAC_ROLE, IDENTITY_POOL_ID, ROLE, ROLE_FOR_TENANT, setup } from "../support/credentials.js";
+import type { Setup } from "../support/credentials.js";
 
 let s: Setup;
 beforeAll(async () => {

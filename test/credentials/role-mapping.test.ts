@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { explainIdentityPoolRole } from "../../src/credentials/index.js";
 import type { ExplainRoleOptions, IdentityPoolMappingRule } from "../../src/credentials/index.js";
-import { ROLE } from "./setup.js";
+import { ROLE } from "../support/credentials.js";
 
 const AUTH = "arn:aws:iam::111122223333:role/authenticated";
 const dave = { "cognito:groups": ["tenant:acme", "tenant:globex"], "cognito:roles": [ROLE.acme, ROLE.globex], "cognito:preferred_role": ROLE.acme };

@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import type { Case } from "../../demo/cases.js";
 import { CASES } from "../../demo/cases.js";
 import { runDemo } from "../../demo/demo.js";
-import { SPAWN_TIMEOUT, root, runScript } from "./run-script.js";
+import { SPAWN_TIMEOUT, root, runScript } from "../support/run-script.js";
 
 /** The rows of the request table: the lines between its rule and the blank line after it. */
 function tableRows(stdout: string): string[][] {

@@ -2,8 +2,8 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import type { ScriptResult } from "./run-script.js";
-import { SPAWN_TIMEOUT, root, runScript } from "./run-script.js";
+import type { ScriptResult } from "../support/run-script.js";
+import { SPAWN_TIMEOUT, root, runScript } from "../support/run-script.js";
 
 const EXAMPLES = ["express-api", "fastify-api", "hono", "lambda-authorizer", "verified-permissions"] as const;
 type Example = (typeof EXAMPLES)[number];

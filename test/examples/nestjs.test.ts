@@ -4,7 +4,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import ts from "typescript";
 import { expect, it } from "vitest";
-import { SPAWN_TIMEOUT, root, runScript } from "./run-script.js";
+import { SPAWN_TIMEOUT, root, runScript } from "../support/run-script.js";
 
 const CONFIG = "examples/nestjs/tsconfig.json";
 

@@ -12,7 +12,7 @@ let project: string;
 
 const SUBPATHS: Record<string, string[]> = {
   "cognito-tenancy": ["createTenantAuth", "TenantAuthError", "isTenantAuthError", "toCedarEntities", "normalizeClaims", "principalFromClaims", "extractToken"],
-  "cognito-tenancy/express": ["tenantAuth", "requireGroups", "requireTenantRole", "requireScopes", "authorize", "tenantAuthErrorHandler"],
+  "cognito-tenancy/express": ["tenantAuth", "requireGroups", "requireTenantRoles", "requireTenantRole", "requireScopes", "authorize", "tenantAuthErrorHandler"],
   "cognito-tenancy/fastify": ["tenantAuthPlugin"],
   "cognito-tenancy/nestjs": ["TenantAuthModule", "TenantAuthGuard", "TenantAuthExceptionFilter", "Tenant", "RequireGroups", "RequireTenantRoles", "RequireScopes", "Authorize", "SkipTenantAuth"],
   "cognito-tenancy/cedar-authorization": ["toAuthorizationEngine", "fromAuthorizationEngine", "principalEntity"],
@@ -227,7 +227,7 @@ import { createTestIssuer } from "cognito-tenancy/testing";`;
     writeFileSync(
       join(project, "use-node10.ts"),
       `import { createTenantAuth } from "cognito-tenancy";
-import { tenantAuth, requireTenantRole } from "cognito-tenancy/express";
+import { tenantAuth, requireTenantRoles } from "cognito-tenancy/express";
 import { tenantAuthPlugin } from "cognito-tenancy/fastify";
 import { requireTenantRoles } from "cognito-tenancy/hono";
 import { withTenant } from "cognito-tenancy/lambda";

@@ -13,8 +13,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTenantAuth } from "../../src/index.js";
 import { tenantAuth, tenantAuthErrorHandler } from "../../src/adapters/express.js";
 import { tenantAuthPlugin } from "../../src/adapters/fastify.js";
-import { b64url, createRawIssuer, json64 } from "./helpers.js";
-import type { RawIssuer } from "./helpers.js";
+import { b64url, createRawIssuer, json64 } from "../support/security.js";
+import type { RawIssuer } from "../support/security.js";
 
 let rs: RawIssuer;
 let attacker: RawIssuer;

@@ -1,5 +1,5 @@
 /**
- * The attack suite (issue 5): one describe per attack class. Every case must be refused with a
+ * The attack suite: one describe per attack class. Every case must be refused with a
  * typed TenantAuthError carrying the exact code and status: never accepted, never a 500, never
  * anything but a TenantAuthError. Tokens are crafted byte by byte where jose would not make them.
  */
@@ -9,8 +9,8 @@ import { DEFAULT_MAX_TOKEN_LENGTH, createTenantAuth, principalFromClaims } from 
 import type { TenantAuth } from "../../src/index.js";
 import { startJwksServer } from "../../src/testing/index.js";
 import type { JwksServer } from "../../src/testing/index.js";
-import { authFor, b64url, createRawIssuer, decodeSegment, expectRefused, json64, withSegment } from "./helpers.js";
-import type { RawIssuer } from "./helpers.js";
+import { authFor, b64url, createRawIssuer, decodeSegment, expectRefused, json64, withSegment } from "../support/security.js";
+import type { RawIssuer } from "../support/security.js";
 
 let rs: RawIssuer;
 let es: RawIssuer;

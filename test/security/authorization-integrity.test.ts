@@ -19,7 +19,7 @@ import { createCedarAuthorizer } from "../../src/authorizers/cedar.js";
 import { createVerifiedPermissionsAuthorizer } from "../../src/authorizers/verified-permissions.js";
 import { createTestIssuer, startVerifiedPermissionsEmulator } from "../../src/testing/index.js";
 import type { TestIssuer, VerifiedPermissionsEmulator } from "../../src/testing/index.js";
-import { expectRefused } from "./helpers.js";
+import { expectRefused } from "../support/security.js";
 
 const NAMESPACE = "Sec";
 const POOL = "us-east-1_TestPool";

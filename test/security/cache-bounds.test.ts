@@ -1,5 +1,5 @@
 /**
- * Cache bounds, by behaviour (issue 5). A cached principal comes back as the same frozen object;
+ * Cache bounds, by behaviour. A cached principal comes back as the same frozen object;
  * a re-verified one is a new object. With `cache: { maxEntries: 100 }`:
  * - 150 distinct valid tokens leave exactly the last 100 cached;
  * - forged, expired and refused tokens are never cached, so they cannot evict anything;
@@ -9,8 +9,8 @@
 import { randomUUID } from "node:crypto";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { TenantPrincipal } from "../../src/index.js";
-import { authFor, createRawIssuer, expectRefused } from "./helpers.js";
-import type { RawIssuer } from "./helpers.js";
+import { authFor, createRawIssuer, expectRefused } from "../support/security.js";
+import type { RawIssuer } from "../support/security.js";
 
 let es: RawIssuer;
 let attacker: RawIssuer;

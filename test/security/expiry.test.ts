@@ -8,7 +8,7 @@ import { createTenantAuth } from "../../src/index.js";
 import type { TenantAuthOptions } from "../../src/index.js";
 import { createTestIssuer } from "../../src/testing/index.js";
 import type { TestIssuer } from "../../src/testing/index.js";
-import { decodeSegment, expectRefused } from "./helpers.js";
+import { decodeSegment, expectRefused } from "../support/security.js";
 
 let issuer: TestIssuer;
 beforeAll(async () => {

@@ -1,5 +1,5 @@
 /**
- * Fail closed, policy side (issue 5): a Verified Permissions endpoint (or client) that fails,
+ * Fail closed, policy side: a Verified Permissions endpoint (or client) that fails,
  * hangs, throttles forever or answers nonsense is a deny, never an allow. Through the guard
  * every adapter uses (`authorizeOrThrow`): 503 `authorizer_unavailable` for an engine that could
  * not decide, 403 `access_denied` for a DENY, and only a well-formed ALLOW passes.
@@ -12,7 +12,7 @@ import { createCedarAuthorizer } from "../../src/authorizers/cedar.js";
 import { createVerifiedPermissionsAuthorizer } from "../../src/authorizers/verified-permissions.js";
 import { createTestIssuer, startVerifiedPermissionsEmulator } from "../../src/testing/index.js";
 import type { VerifiedPermissionsEmulator } from "../../src/testing/index.js";
-import { expectRefused } from "./helpers.js";
+import { expectRefused } from "../support/security.js";
 
 const NAMESPACE = "Sec";
 const POLICIES = `

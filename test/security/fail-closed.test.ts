@@ -1,5 +1,5 @@
 /**
- * Fail closed (issue 5): when the keys cannot be had, every request is a typed 503
+ * Fail closed: when the keys cannot be had, every request is a typed 503
  * `jwks_unavailable`, never an allow and never a 500; recovery follows when the endpoint does;
  * concurrent first requests share one fetch; unknown-kid floods are rate-limited; key rotation
  * and removal invalidate cached principals. Everything runs against loopback servers this suite
@@ -15,7 +15,7 @@ import { createTenantAuth } from "../../src/index.js";
 import type { TenantAuthOptions } from "../../src/index.js";
 import { createTestIssuer, startJwksServer } from "../../src/testing/index.js";
 import type { JwksServer, TestIssuer } from "../../src/testing/index.js";
-import { createRawIssuer, expectRefused } from "./helpers.js";
+import { createRawIssuer, expectRefused } from "../support/security.js";
 
 // A healthy loopback fetch gets a generous timeout, so a loaded machine cannot turn it into a
 // 503; only where the endpoint hangs on purpose is the timeout short (HANGS).

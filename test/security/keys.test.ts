@@ -11,7 +11,7 @@ import { createTenantAuth } from "../../src/index.js";
 import type { UserPoolConfig } from "../../src/index.js";
 import { startJwksServer } from "../../src/testing/index.js";
 import type { JwksServer } from "../../src/testing/index.js";
-import { expectRefused, json64, b64url } from "./helpers.js";
+import { expectRefused, json64, b64url } from "../support/security.js";
 
 const ISSUER = "http://127.0.0.1/us-east-1_KeyPool";
 

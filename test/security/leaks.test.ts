@@ -8,8 +8,8 @@ import { inspect } from "node:util";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { TenantAuthError } from "../../src/index.js";
 import type { JwksServer } from "../../src/testing/index.js";
-import { authFor, createRawIssuer, expectRefused, json64 } from "./helpers.js";
-import type { RawIssuer } from "./helpers.js";
+import { authFor, createRawIssuer, expectRefused, json64 } from "../support/security.js";
+import type { RawIssuer } from "../support/security.js";
 
 let rs: RawIssuer;
 const servers: JwksServer[] = [];

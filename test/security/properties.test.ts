@@ -9,8 +9,8 @@ import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_GROUP_PATTERN, TenantAuthError, principalFromClaims } from "../../src/index.js";
 import type { TenantAuth, TenantPrincipal, TenantStrategy } from "../../src/index.js";
-import { authFor, createRawIssuer } from "./helpers.js";
-import type { RawIssuer } from "./helpers.js";
+import { authFor, createRawIssuer } from "../support/security.js";
+import type { RawIssuer } from "../support/security.js";
 
 const NUM_RUNS = 300;
 const ISS = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Prop";

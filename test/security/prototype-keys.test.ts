@@ -6,8 +6,8 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { decomposeUnverifiedJwt } from "aws-jwt-verify/jwt";
 import type { TenantAuth } from "../../src/index.js";
-import { authFor, b64url, createRawIssuer, expectRefused, json64 } from "./helpers.js";
-import type { RawIssuer } from "./helpers.js";
+import { authFor, b64url, createRawIssuer, expectRefused, json64 } from "../support/security.js";
+import type { RawIssuer } from "../support/security.js";
 
 let rs: RawIssuer;
 let auth: TenantAuth;

@@ -9,7 +9,7 @@ import { assertTokenAge, createTenantAuth } from "../../src/index.js";
 import type { TenantAuthOptions, TenantPrincipal } from "../../src/index.js";
 import { createTestIssuer } from "../../src/testing/index.js";
 import type { TestIssuer } from "../../src/testing/index.js";
-import { expectRefused } from "./helpers.js";
+import { expectRefused } from "../support/security.js";
 
 let issuer: TestIssuer;
 beforeAll(async () => {

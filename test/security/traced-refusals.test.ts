@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTelemetry, tracing } from "../../src/core/telemetry.js";
 import { createCedarAuthorizer } from "../../src/authorizers/cedar.js";
 import type { AuthorizationRequest } from "../../src/core/authorizer.js";
-import { NAMESPACE, POLICIES, SCHEMA, scenario } from "../authorizers/scenario.js";
+import { NAMESPACE, POLICIES, SCHEMA, scenario } from "../support/scenario.js";
 
 beforeAll(async () => {
   await startTelemetry();

@@ -16,9 +16,9 @@ import { createVerifiedPermissionsAuthorizer } from "../../src/authorizers/verif
 import type { VerifiedPermissionsClientLike } from "../../src/authorizers/verified-permissions.js";
 import { startVerifiedPermissionsEmulator } from "../../src/testing/index.js";
 import type { VerifiedPermissionsEmulator } from "../../src/testing/index.js";
-import type { Caller } from "../authorizers/scenario.js";
-import { NAMESPACE, POLICIES, SCHEMA, SCHEMA_JSON, object, scenario } from "../authorizers/scenario.js";
-import { expectRefused } from "./helpers.js";
+import type { Caller } from "../support/scenario.js";
+import { NAMESPACE, POLICIES, SCHEMA, SCHEMA_JSON, object, scenario } from "../support/scenario.js";
+import { expectRefused } from "../support/security.js";
 
 let emulator: VerifiedPermissionsEmulator;
 let sdk: VerifiedPermissionsClient;

@@ -8,8 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createVerifiedPermissionsAuthorizer } from "../../src/authorizers/verified-permissions.js";
 import type { VerifiedPermissionsEmulator } from "../../src/testing/index.js";
 import { startVerifiedPermissionsEmulator } from "../../src/testing/index.js";
-import type { Scenario } from "../authorizers/scenario.js";
-import { NAMESPACE, POLICIES, SCHEMA, SCHEMA_JSON, object, scenario } from "../authorizers/scenario.js";
+import type { Scenario } from "../support/scenario.js";
+import { NAMESPACE, POLICIES, SCHEMA, SCHEMA_JSON, object, scenario } from "../support/scenario.js";
 
 const FINANCE_WRITES = `
 @id("finance-writes")

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { createTenantAuth } from "../../src/index.js";
 import { createTestIssuer } from "../../src/testing/index.js";
 import type { JwksServer } from "../../src/testing/index.js";
-import { refusal } from "../helpers/refusal.js";
+import { refusal } from "../support/refusal.js";
 
 const decode = (part: string) => JSON.parse(Buffer.from(part, "base64url").toString("utf8")) as Record<string, unknown>;
 const servers: JwksServer[] = [];

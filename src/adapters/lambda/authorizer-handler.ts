@@ -47,8 +47,14 @@ export interface AuthorizerHandlerOptions extends EventAuthOptions<LambdaAuthori
    * with simple responses on.
    */
   response?: "iam" | "simple";
-  /** More `context` entries, merged over the standard ones. Values must be strings, numbers or booleans. */
-  context?: (principal: TenantPrincipal, event: LambdaAuthorizerEvent) => AuthorizerContext;
+  /**
+   * More entries of the authorizer's answer `context` (what the backend reads from
+   * `requestContext.authorizer`), merged over the standard ones. Values must be strings, numbers
+   * or booleans. Formerly `context: (principal, event) => ...`: without `authorizer`, `context`
+   * given as such a function is still read that way (deprecated); with an `authorizer`, `context`
+   * is the policy context, as in every adapter.
+   */
+  authorizerContext?: (event: LambdaAuthorizerEvent, principal: TenantPrincipal) => AuthorizerContext;
   /**
    * What to do when keys or the policy engine cannot be reached (503 cases). `"error"` (default):
    * throw, which API Gateway answers with 500 and does not cache. `"deny"`: a Deny policy (403),
@@ -124,13 +130,27 @@ export function authorizerContext(principal: TenantPrincipal): AuthorizerContext
 
 function checkFlat(context: unknown): AuthorizerContext {
   if (typeof context !== "object" || context === null || Array.isArray(context)) {
-    throw new TypeError("createAuthorizerHandler: context() must return an object");
+    throw new TypeError("createAuthorizerHandler: authorizerContext() must return an object");
   }
   for (const [key, value] of Object.entries(context)) {
     const ok = typeof value === "string" || typeof value === "boolean" || (typeof value === "number" && Number.isFinite(value));
-    if (!ok) throw new TypeError(`createAuthorizerHandler: context value "${key}" must be a string, number or boolean`);
+    if (!ok) throw new TypeError(`createAuthorizerHandler: authorizerContext value "${key}" must be a string, number or boolean`);
   }
   return context as AuthorizerContext;
+}
+
+/**
+ * The former `context: (principal, event) => AuthorizerContext` option, now `authorizerContext:
+ * (event, principal) => ...`, while `context` is the policy context of every adapter. Without an
+ * `authorizer` a policy context means nothing (and would be refused), so a `context` function there
+ * can only be the old option: read it as such.
+ */
+function legacyAuthorizerContext(options: AuthorizerHandlerOptions): AuthorizerHandlerOptions {
+  if (typeof options !== "object" || options === null) return options;
+  const { context, ...rest } = options as AuthorizerHandlerOptions & { context?: unknown };
+  if (typeof context !== "function" || options.authorizer !== undefined || options.authorizerContext !== undefined) return options;
+  const old = context as unknown as (principal: TenantPrincipal, event: LambdaAuthorizerEvent) => AuthorizerContext;
+  return { ...rest, authorizerContext: (event, principal) => old(principal, event) };
 }
 
 function errorContext(err: TenantAuthError): AuthorizerContext {
@@ -139,7 +159,7 @@ function errorContext(err: TenantAuthError): AuthorizerContext {
 
 const AUTHORIZER_HANDLER_OPTIONS: OptionsSchema = {
   response: { type: "oneOf", values: ["iam", "simple"] },
-  context: { type: "function" },
+  authorizerContext: { type: "function" },
   onUnavailable: { type: "oneOf", values: ["error", "deny"] },
 };
 
@@ -203,7 +223,7 @@ export function createAuthorizerHandler(
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the overloads above give the precise types
 ): (event: LambdaAuthorizerEvent) => Promise<any> {
   checkTenantAuth(auth, "createAuthorizerHandler");
-  checkEventAuthOptions(options as EventAuthOptions<unknown>, "createAuthorizerHandler", AUTHORIZER_HANDLER_OPTIONS);
+  options = checkEventAuthOptions(legacyAuthorizerContext(options), "createAuthorizerHandler", AUTHORIZER_HANDLER_OPTIONS);
   const eventAuth = createEventAuth<LambdaAuthorizerEvent>(auth, options, "createAuthorizerHandler", AUTHORIZER_ACCESS);
   const response = options.response ?? "iam";
   const onUnavailable = options.onUnavailable ?? "error";
@@ -231,10 +251,11 @@ export function createAuthorizerHandler(
       if (response === "simple") return { isAuthorized: false, context: errorContext(err) };
       // REST answers a thrown "Unauthorized" with 401. The HTTP API guide documents no such answer
       // (a failed invocation is a 500 there), so HTTP APIs get a Deny (403) as with simple responses.
-      if ((err.status === 401 || err.code === "invalid_request") && !isHttpApi(event)) throw new Error("Unauthorized");
+      if ((err.status === 401 || err.code === "invalid_request") && !isHttpApi(event)) throw new Error("Unauthorized", { cause: err });
       return { principalId: "unauthorized", policyDocument: policy("Deny", resource), context: errorContext(err) };
     }
-    const context = { ...authorizerContext(principal), ...(options.context ? checkFlat(options.context(principal, event)) : {}) };
+    const extra = options.authorizerContext;
+    const context = { ...authorizerContext(principal), ...(extra ? checkFlat(extra(event, principal)) : {}) };
     if (response === "simple") return { isAuthorized: true, context };
     return { principalId: principal.sub, policyDocument: policy("Allow", resource), context };
   };

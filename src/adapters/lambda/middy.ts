@@ -34,7 +34,11 @@ export interface TenantAuthMiddlewareObject<E = LambdaHttpEvent> {
   name: string;
 }
 
-/** Options of {@link tenantAuthMiddleware}: the same as {@link withTenant}'s. */
+/**
+ * Options of {@link tenantAuthMiddleware}: the same as `withTenant`'s.
+ * @deprecated Use `WithTenantOptions` (the one options type of the Lambda HTTP handlers; every
+ * adapter's options extend `HttpAdapterOptions`).
+ */
 export type TenantAuthMiddlewareOptions<E = LambdaHttpEvent> = EventAuthOptions<E>;
 
 /**
@@ -56,10 +60,10 @@ export type TenantAuthMiddlewareOptions<E = LambdaHttpEvent> = EventAuthOptions<
  */
 export function tenantAuthMiddleware<E extends LambdaHttpEvent = LambdaHttpEvent>(
   auth: TenantAuth,
-  options: TenantAuthMiddlewareOptions<E> = {},
+  options: EventAuthOptions<E> = {},
 ): TenantAuthMiddlewareObject<E> {
   checkTenantAuth(auth, "tenantAuthMiddleware");
-  checkEventAuthOptions(options as EventAuthOptions<unknown>, "tenantAuthMiddleware");
+  options = checkEventAuthOptions(options, "tenantAuthMiddleware");
   const eventAuth = createEventAuth(auth, options, "tenantAuthMiddleware");
   return {
     name: "cognito-tenancy",

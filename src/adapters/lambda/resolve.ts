@@ -1,9 +1,10 @@
-import type { ActionRef, Authorizer, Decision, ResourceRef } from "../../core/authorizer.js";
+import type { ActionRef, Authorizer, ResourceRef } from "../../core/authorizer.js";
+import type { HttpAdapterOptions, OnDecision } from "../../core/adapter-options.js";
 import { adapterHeaders, HTTP_ADAPTER_OPTIONS, REQUIREMENT_OPTIONS } from "../../core/adapter-options.js";
 import type { HeaderValues } from "../../core/extract-token.js";
 import { tenantHintOf } from "../../core/extract-token.js";
 import type { OptionsSchema } from "../../core/options.js";
-import { validateOptions } from "../../core/options.js";
+import { renameOptions, renamedTo, validateOptions } from "../../core/options.js";
 import type { GroupRequirement } from "../../core/guards.js";
 import { checkRouteRequirements } from "../../core/guards.js";
 import type { AuthorizationSpec, FromInput, RequestAccess, RequestAuth } from "../../core/request-auth.js";
@@ -16,12 +17,13 @@ import { headerValues, pathParameter } from "./events.js";
 export type FromEvent<E, T> = FromInput<E, T>;
 
 /**
- * How an HTTP event is authenticated, shared by {@link withTenant} and {@link tenantAuthMiddleware}.
+ * How an HTTP event is authenticated, shared by {@link withTenant}, {@link tenantAuthMiddleware} and
+ * `createAuthorizerHandler`: the options every HTTP adapter takes ({@link HttpAdapterOptions};
+ * a Lambda handler always requires credentials, so `credentialsRequired` is not one of them), the
+ * guards, and the policy question, under the names every adapter uses.
  * Guards run after the tenant is resolved, in this order: `groups`, `tenantRoles`, `scopes`, `authorizer`.
  */
-export interface EventAuthOptions<E> {
-  /** Header naming the tenant the request acts for; default `x-tenant-id`; `false` to read none. */
-  tenantHeader?: string | false;
+export interface EventAuthOptions<E> extends Omit<HttpAdapterOptions<E>, "credentialsRequired"> {
   /**
    * Path parameter naming the tenant (`event.pathParameters[tenantParam]`, REST and HTTP API).
    * When the header is sent too, both must agree, else 400 `invalid_request`. An event whose route
@@ -29,12 +31,6 @@ export interface EventAuthOptions<E> {
    * mistake in `cause` for `onError`: never a fallback to the header, as in every adapter.
    */
   tenantParam?: string;
-  /**
-   * Header carrying the token instead of `Authorization`: behind an Application Load Balancer that
-   * authenticates with Cognito, `"x-amzn-oidc-accesstoken"` (the access token, raw; `Bearer <token>`
-   * is accepted too). Several values, separate or comma-joined, are refused (400 `invalid_request`).
-   */
-  tokenHeader?: string;
   /** Groups the caller must be in (any of a list, or `{ all: [...] }`); else 403 `access_denied`. */
   groups?: GroupRequirement;
   /** Roles the caller must hold in the active tenant (any of); else 403 `access_denied`. */
@@ -50,19 +46,17 @@ export interface EventAuthOptions<E> {
   action?: FromEvent<E, ActionRef>;
   /** The resource to authorize, or a function of the event and principal. Required with `authorizer`. */
   resource?: FromEvent<E, ResourceRef>;
-  /** Extra `context` for the policies. */
+  /** Extra `context` for the policies, or a function of the event and principal. */
+  context?: FromEvent<E, Readonly<Record<string, unknown>>>;
+  /** Extra entities (Cedar JSON entity format) the policies need, or a function of the event and principal. */
+  entities?: FromEvent<E, readonly unknown[]>;
+  /** @deprecated Use `context` (the name every adapter gives the policy context). */
   authorizationContext?: FromEvent<E, Readonly<Record<string, unknown>>>;
   /**
    * Called with every ALLOW or DENY the authorizer gives (with its determining policies) before
    * the handler runs or the request is refused, e.g. for an audit log. Must not throw.
    */
-  onDecision?: (decision: Decision, event: E) => void;
-  /**
-   * Called with every refusal or failure (a 503 with the engine's or key endpoint's failure in
-   * `cause`) and the event, before the answer is built: log the cause of 5xx here. What it does or
-   * throws does not change the answer.
-   */
-  onError?: (error: unknown, event: E) => void;
+  onDecision?: OnDecision<E>;
 }
 
 const EVENT_AUTH_OPTIONS: OptionsSchema = {
@@ -71,20 +65,26 @@ const EVENT_AUTH_OPTIONS: OptionsSchema = {
   authorizer: { type: "object" },
   action: { type: "any" },
   resource: { type: "any" },
-  authorizationContext: { type: "any" },
+  context: { type: "any" },
+  entities: { type: "any" },
+  authorizationContext: renamedTo("context"),
   onDecision: { type: "function" },
 };
 
 // Options that only mean something with a policy engine: given without one, no policy would be checked.
-const NEEDS_AUTHORIZER = ["action", "resource", "authorizationContext", "onDecision"] as const;
+const NEEDS_AUTHORIZER = ["action", "resource", "context", "entities", "onDecision"] as const;
 
 /**
  * Configuration mistakes throw at creation, not on the first request: unknown keys (with the
  * likely intended one), wrong types, empty requirement lists, `action`/`resource` without
- * `authorizer` and the reverse. `extra` lists the entry point's own options.
+ * `authorizer` and the reverse. `extra` lists the entry point's own options. Returns the options
+ * with deprecated names moved to the current ones: build the handler from what it returns.
  */
-export function checkEventAuthOptions(options: EventAuthOptions<unknown>, where: string, extra: OptionsSchema = {}): void {
-  validateOptions(options, { ...EVENT_AUTH_OPTIONS, ...extra }, { where });
+export function checkEventAuthOptions<O extends EventAuthOptions<never>>(given: O, where: string, extra: OptionsSchema = {}): O {
+  const schema = { ...EVENT_AUTH_OPTIONS, ...extra };
+  validateOptions(given, schema, { where });
+  // Deprecated names are moved to the current ones, so nothing after this reads them.
+  const options = renameOptions(given, schema);
   checkRouteRequirements(options, where);
   adapterHeaders(options, where);
   if (options.authorizer !== undefined) {
@@ -98,6 +98,7 @@ export function checkEventAuthOptions(options: EventAuthOptions<unknown>, where:
       throw new TypeError(`${where}: ${orphan} is given without authorizer (the policy engine to ask), so no policy would be checked; add authorizer`);
     }
   }
+  return options;
 }
 
 /** A header's values in an event (REST, HTTP API, ALB), for the core's readers. */
@@ -143,7 +144,8 @@ export function createEventAuth<E>(auth: TenantAuth, options: EventAuthOptions<E
       : {
           action: options.action as FromEvent<E, ActionRef>,
           resource: options.resource as FromEvent<E, ResourceRef>,
-          context: options.authorizationContext,
+          context: options.context,
+          entities: options.entities,
         };
   const onDecision = options.onDecision;
   async function check(event: E, principal: TenantPrincipal): Promise<void> {

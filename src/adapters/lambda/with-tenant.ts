@@ -43,7 +43,7 @@ export function withTenant<E extends LambdaHttpEvent, R = LambdaHttpResult<E>, P
 ): (event: E, context: Context) => Promise<R | LambdaHttpResult<E>> {
   checkTenantAuth(auth, "withTenant");
   if (typeof handler !== "function") throw new TypeError("withTenant: handler must be a function");
-  checkEventAuthOptions(options as EventAuthOptions<unknown>, "withTenant");
+  options = checkEventAuthOptions(options, "withTenant");
   const eventAuth = createEventAuth(auth, options, "withTenant");
   return async function tenantHandler(event: E, context: Context): Promise<R | LambdaHttpResult<E>> {
     let principal: P;

@@ -3,12 +3,12 @@
 // another request of the batch supplied for a uid it names but did not describe itself.
 import { VerifiedPermissionsClient } from "@aws-sdk/client-verifiedpermissions";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { AuthorizationRequest } from "../../src/index.js";
-import { createVerifiedPermissionsAuthorizer } from "../../src/authorizers/verified-permissions.js";
-import type { VerifiedPermissionsEmulator } from "../../src/testing/index.js";
-import { startVerifiedPermissionsEmulator } from "../../src/testing/index.js";
-import type { Caller, Scenario } from "../authorizers/scenario.js";
-import { NAMESPACE, POLICIES, SCHEMA, SCHEMA_JSON, scenario } from "../authorizers/scenario.js";
+import type { AuthorizationRequest } from "../../../src/index.js";
+import { createVerifiedPermissionsAuthorizer } from "../../../src/authorizers/verified-permissions.js";
+import type { VerifiedPermissionsEmulator } from "../../../src/testing/index.js";
+import { startVerifiedPermissionsEmulator } from "../../../src/testing/index.js";
+import type { Caller, Scenario } from "../../support/scenario.js";
+import { NAMESPACE, POLICIES, SCHEMA, SCHEMA_JSON, scenario } from "../../support/scenario.js";
 
 let s: Scenario;
 let emulator: VerifiedPermissionsEmulator;

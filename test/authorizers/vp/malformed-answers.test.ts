@@ -3,10 +3,10 @@
 // authorizer_unavailable the Authorizer contract promises, not with a TypeError: callers that use
 // the authorizer directly (as the withToken guide does) would otherwise answer 500.
 import { describe, expect, it } from "vitest";
-import { isTenantAuthError } from "../../src/index.js";
-import { createVerifiedPermissionsAuthorizer } from "../../src/authorizers/verified-permissions.js";
-import { createTestIssuer } from "../../src/testing/index.js";
-import { createTenantAuth } from "../../src/index.js";
+import { isTenantAuthError } from "../../../src/index.js";
+import { createVerifiedPermissionsAuthorizer } from "../../../src/authorizers/verified-permissions.js";
+import { createTestIssuer } from "../../../src/testing/index.js";
+import { createTenantAuth } from "../../../src/index.js";
 
 const answers: [string, unknown][] = [
   ["errors as a string", { decision: "ALLOW", determiningPolicies: [], errors: "evaluation failed" }],

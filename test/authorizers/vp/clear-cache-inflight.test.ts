@@ -2,9 +2,9 @@
 // on its way when the cache was cleared was made under the old policies: it must not be stored
 // (it would be served for the whole TTL), nor handed to requests made after the clear.
 import { describe, expect, it } from "vitest";
-import { createTenantAuth } from "../../src/index.js";
-import { createVerifiedPermissionsAuthorizer } from "../../src/authorizers/verified-permissions.js";
-import { createTestIssuer } from "../../src/testing/index.js";
+import { createTenantAuth } from "../../../src/index.js";
+import { createVerifiedPermissionsAuthorizer } from "../../../src/authorizers/verified-permissions.js";
+import { createTestIssuer } from "../../../src/testing/index.js";
 
 function controllableClient() {
   let answer = "ALLOW";
