@@ -23,6 +23,10 @@ import { interleave, median, pairedRatio, relativeMad } from "./measure.js";
 import type { Candidate, Sample } from "./measure.js";
 import { mintTokens } from "./tokens.js";
 import { verifyCandidates } from "./verify.js";
+import { honoSection } from "./hono.js";
+import { nestjsReport } from "./nestjs.js";
+import { policySyncReport } from "./policy-sync.js";
+import { trustSection } from "./trust.js";
 
 const root = resolve(import.meta.dirname, "..");
 const args = new Set(process.argv.slice(2));
@@ -350,6 +354,24 @@ async function main(): Promise<void> {
     }
   } else {
     out.push(`### HTTP on loopback`, "", "Skipped (`--skip=http`).", "");
+  }
+
+  // Sections that measure and report in one step (each skippable by its name).
+  if (!skip.has("hono")) {
+    log(`Hono on Node: bare, tenantAuth and hono/jwk`);
+    out.push(...(await honoSection(bench, { rounds: quick ? 1 : 5, seconds: quick ? 2 : 5, connections: 10, log })));
+  }
+  if (!skip.has("nestjs")) {
+    log(`NestJS: TenantAuthGuard against a bare route`);
+    out.push(...(await nestjsReport(bench, { quick, log })));
+  }
+  if (!skip.has("trust")) {
+    log(`pool per tenant: 1, 100 and 1,000 pools, and a flood of made-up issuers`);
+    out.push(...(await trustSection(quick, log)));
+  }
+  if (!skip.has("policy-sync") && verifiedPermissionsAvailable()) {
+    log(`policy sync: decisions and management calls`);
+    out.push(...(await policySyncReport(bench, { rounds, quick })));
   }
 
   if (cold) {
