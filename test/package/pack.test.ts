@@ -229,13 +229,15 @@ import { createTestIssuer } from "cognito-tenancy/testing";`;
       `import { createTenantAuth } from "cognito-tenancy";
 import { tenantAuth, requireTenantRoles } from "cognito-tenancy/express";
 import { tenantAuthPlugin } from "cognito-tenancy/fastify";
-import { requireTenantRoles } from "cognito-tenancy/hono";
+import { requireTenantRoles as honoRoles } from "cognito-tenancy/hono";
+import { RequireTenantRoles } from "cognito-tenancy/nestjs";
+import { toAuthorizationEngine } from "cognito-tenancy/cedar-authorization";
 import { withTenant } from "cognito-tenancy/lambda";
 import { createCedarAuthorizer } from "cognito-tenancy/cedar";
 import { createVerifiedPermissionsAuthorizer } from "cognito-tenancy/verified-permissions";
 import { createTestIssuer } from "cognito-tenancy/testing";
 const auth = createTenantAuth({ userPools: [{ userPoolId: "us-east-1_Abc", clientId: "c", tokenUse: "id" }] });
-export const used = [tenantAuth(auth), requireTenantRole("admin"), requireTenantRoles("admin"), tenantAuthPlugin, withTenant, createCedarAuthorizer, createVerifiedPermissionsAuthorizer, createTestIssuer];
+export const used = [tenantAuth(auth), requireTenantRoles("admin"), honoRoles("admin"), RequireTenantRoles("admin"), toAuthorizationEngine, tenantAuthPlugin, withTenant, createCedarAuthorizer, createVerifiedPermissionsAuthorizer, createTestIssuer];
 `,
     );
     const tsc = join(root, "node_modules/typescript/bin/tsc");
