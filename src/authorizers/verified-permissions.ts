@@ -274,7 +274,7 @@ export function createVerifiedPermissionsAuthorizer(options: VerifiedPermissions
     try {
       return normalizeEntity(e);
     } catch (err) {
-      throw new TypeError(`${WHERE}: entities[${i}]: ${String(field(err, "message") ?? err)}`);
+      throw new TypeError(`${WHERE}: entities[${i}]: ${String(field(err, "message") ?? err)}`, { cause: err });
     }
   });
   if (mode === "withToken") {

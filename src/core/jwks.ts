@@ -145,7 +145,7 @@ export class TenantJwksCache implements JwksCache {
     try {
       assertIsJwks(jwks);
     } catch (err) {
-      throw new TypeError(`${name} is not a JWKS: ${(err as Error).message}`);
+      throw new TypeError(`${name} is not a JWKS: ${(err as Error).message}`, { cause: err });
     }
     jwks.keys.forEach((jwk, i) => {
       const weakness = keyWeakness(jwk);

@@ -186,7 +186,7 @@ export function validateTenantStrategy(strategy: unknown, place: OptionsPlace): 
   try {
     checkOption(from, `${path}from`, { type: "oneOf", values: Object.keys(STRATEGY_SCHEMAS), required: true });
   } catch (err) {
-    throw new TypeError(`${place.where}: ${(err as Error).message}`);
+    throw new TypeError(`${place.where}: ${(err as Error).message}`, { cause: err });
   }
   validateOptions(strategy, STRATEGY_SCHEMAS[from as TenantStrategy["from"]], { where: place.where, path });
 }

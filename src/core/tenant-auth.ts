@@ -218,7 +218,7 @@ export function createTenantAuth(options: TenantAuthOptions): TenantAuth {
     try {
       checkOption(options.userPools, "userPools", USER_POOLS_RULE);
     } catch (err) {
-      throw new TypeError(`${WHERE}: ${(err as Error).message} (or give resolveUserPool to find pools at run time)`);
+      throw new TypeError(`${WHERE}: ${(err as Error).message} (or give resolveUserPool to find pools at run time)`, { cause: err });
     }
     for (const key of ["userPoolCache", "resolveUserPoolTimeoutMs", "emulatorIssuers"] as const) {
       if (options[key] !== undefined) throw new TypeError(`${WHERE}: ${key} needs resolveUserPool (the lookup it configures)`);

@@ -7,7 +7,7 @@ import type { TenantAuth } from "../core/tenant-auth.js";
 import type { UserPoolConfig } from "../core/verify.js";
 import type { IdentityPoolRoleMapping } from "../credentials/role-mapping.js";
 import { explainIdentityPoolRole } from "../credentials/role-mapping.js";
-import type { AwsCredentialsEmulator, AwsEmulatorBehavior } from "./aws-emulator-server.js";
+import type { AwsCredentialsEmulator } from "./aws-emulator-server.js";
 import { AwsServiceError, answerAwsJson, failAwsJson, randomSecret, startLoopbackServer, temporaryAccessKeyId } from "./aws-emulator-server.js";
 
 /** The operations the identity pool emulator speaks. */

@@ -558,7 +558,6 @@ export async function startVerifiedPermissionsEmulator(options: VerifiedPermissi
     // BatchGetPolicy names the store in each request, and answers an unknown one per item.
     if (operation !== "BatchGetPolicy") checkStore(body);
     if (STORE_OPS.has(operation)) return store.handle(operation as StoreOperation, body);
-    const engine = store.engine;
     switch (operation) {
       case "GetPolicyStore":
         return {

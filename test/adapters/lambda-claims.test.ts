@@ -1,4 +1,4 @@
-import { beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createTenantAuth, isTenantAuthError } from "../../src/index.js";
 import type { TenantPrincipal } from "../../src/index.js";
 import { decodeApiGatewayClaims, decodeListClaim, decodeNumericDate, principalFromApiGatewayClaims } from "../../src/adapters/lambda.js";

@@ -8,7 +8,7 @@ import { createCedarAuthorizer } from "../../src/authorizers/cedar.js";
 import { createVerifiedPermissionsAuthorizer } from "../../src/authorizers/verified-permissions.js";
 import type { VerifiedPermissionsEmulator } from "../../src/testing/index.js";
 import { startVerifiedPermissionsEmulator } from "../../src/testing/index.js";
-import type { Caller, Scenario } from "../support/scenario.js";
+import type { Scenario } from "../support/scenario.js";
 import { NAMESPACE, POLICIES, SCHEMA, SCHEMA_JSON, matrix, object, scenario } from "../support/scenario.js";
 
 let s: Scenario;

@@ -4,7 +4,7 @@ import { CognitoIdentityClient, GetCredentialsForIdentityCommand, GetIdCommand }
 import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { CognitoIdentityEmulator, TestIssuer } from "../../src/testing/index.js";
-import { createTestIssuer, startCognitoIdentityEmulator } from "../../src/testing/index.js";
+import { startCognitoIdentityEmulator } from "../../src/testing/index.js";
 import { ABAC_ROLE, IDENTITY_POOL_ID, ROLE, setup } from "../support/credentials.js";
 import type { Setup } from "../support/credentials.js";
 

@@ -3,7 +3,7 @@
  * typed TenantAuthError carrying the exact code and status: never accepted, never a 500, never
  * anything but a TenantAuthError. Tokens are crafted byte by byte where jose would not make them.
  */
-import { createHmac, createPublicKey, generateKeyPairSync, sign as cryptoSign } from "node:crypto";
+import { createHmac, createPublicKey, sign as cryptoSign } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { DEFAULT_MAX_TOKEN_LENGTH, createTenantAuth, principalFromClaims } from "../../src/index.js";
 import type { TenantAuth } from "../../src/index.js";

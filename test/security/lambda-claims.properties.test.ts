@@ -62,7 +62,7 @@ describe("principalFromApiGatewayClaims properties", () => {
         try {
           p = await principalFromApiGatewayClaims(event(shape, claims as Record<string, string>), hint === undefined ? {} : { tenantHint: hint });
         } catch (err) {
-          if (!(err instanceof TenantAuthError)) throw new Error(`threw a non-TenantAuthError: ${String((err as Error)?.stack ?? err)}`);
+          if (!(err instanceof TenantAuthError)) throw new Error(`threw a non-TenantAuthError: ${String((err as Error)?.stack ?? err)}`, { cause: err });
           expect(err.status).toBeLessThan(500);
           return;
         }

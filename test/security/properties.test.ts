@@ -134,7 +134,7 @@ async function outcome(claims: Record<string, unknown>, strategy: TenantStrategy
     return await principalFromClaims(claims, { tenants: strategy, userPoolId: POOL, ...(hint === undefined ? {} : { tenantHint: hint }) });
   } catch (err) {
     if (err instanceof TenantAuthError) return err;
-    throw new Error(`principalFromClaims threw something other than a TenantAuthError: ${String((err as Error)?.stack ?? err)}`);
+    throw new Error(`principalFromClaims threw something other than a TenantAuthError: ${String((err as Error)?.stack ?? err)}`, { cause: err });
   }
 }
 

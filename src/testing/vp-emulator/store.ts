@@ -303,7 +303,7 @@ export async function createEmulatedStore(initial: InitialStore): Promise<Emulat
       want === undefined || (want === "unspecified" ? got === undefined : got?.entityType === want.type && got.entityId === want.id);
     const items = [...policies.values()]
       .map((x) => ({ x, item: itemFields(x) }))
-      .filter(({ x, item }) => (type === undefined || x.policyType === type) && (filter["policyTemplateId"] === undefined || x.policyTemplateId === filter["policyTemplateId"]))
+      .filter(({ x }) => (type === undefined || x.policyType === type) && (filter["policyTemplateId"] === undefined || x.policyTemplateId === filter["policyTemplateId"]))
       .filter(({ item }) => matches(item.principal, principal) && matches(item.resource, resource))
       .map(({ x, item }) => ({ ...item, definition: definition(x, false) }));
     const p = page(items, body, "policies");
