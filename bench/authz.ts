@@ -80,8 +80,7 @@ export async function runVerifiedPermissions(bench: BenchTokens, rounds: number)
       credentials: { accessKeyId: "bench", secretAccessKey: "bench" },
       maxAttempts: 1,
     });
-    const make = (extra: object) =>
-      createVerifiedPermissionsAuthorizer({ policyStoreId: emulator.policyStoreId, client, namespace: "TenancyDemo", schema: schemaJson, timeoutMs: 10_000, ...extra });
+    const make = (extra: object) => createVerifiedPermissionsAuthorizer({ policyStoreId: emulator.policyStoreId, client, namespace: "TenancyDemo", schema: schemaJson, timeoutMs: 10_000, ...extra });
     const principal = await acmePrincipal(bench);
     const requests = Array.from({ length: 30 }, (_, i) => ({
       principal,

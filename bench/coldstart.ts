@@ -105,8 +105,7 @@ export async function runColdStart(samples: number): Promise<ColdStartResult> {
     // aws-jwt-verify's share, and node:https within it: every aws-jwt-verify module that verifies
     // (jwt, jwk, jwt-verifier) imports its Node compatibility layer, which imports its https
     // fetcher, which imports node:https. No subpath avoids it (checked with process.moduleLoadList).
-    const timedSpecifiers = (specifiers: string[]) =>
-      `const t = performance.now(); ${specifiers.map((d) => `await import(${JSON.stringify(d)});`).join(" ")} console.log(performance.now() - t);`;
+    const timedSpecifiers = (specifiers: string[]) => `const t = performance.now(); ${specifiers.map((d) => `await import(${JSON.stringify(d)});`).join(" ")} console.log(performance.now() - t);`;
     const awsImportMs: number[] = [];
     const httpsImportMs: number[] = [];
     for (let i = 0; i < samples; i++) {

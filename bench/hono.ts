@@ -105,10 +105,7 @@ function load(url: string, tokens: readonly string[], rotate: boolean, seconds: 
       ]
     : undefined;
   return new Promise((resolve, reject) => {
-    autocannon(
-      { url, connections, duration: seconds, headers: { authorization: `Bearer ${tokens[0]!}` }, ...(requests ? { requests } : {}) },
-      (err, result) => (err ? reject(err) : resolve(result)),
-    );
+    autocannon({ url, connections, duration: seconds, headers: { authorization: `Bearer ${tokens[0]!}` }, ...(requests ? { requests } : {}) }, (err, result) => (err ? reject(err) : resolve(result)));
   });
 }
 

@@ -61,7 +61,10 @@ function fastifyApp(setup: (app: ReturnType<typeof Fastify>) => Promise<void>, s
 }
 
 const apps: Record<string, Listen> = {
-  expressBare: expressApp(() => {}, () => BARE_SUB),
+  expressBare: expressApp(
+    () => {},
+    () => BARE_SUB,
+  ),
   expressTenant: expressApp(
     (app) => app.use(tenantAuth(createTenantAuth({ userPools: [userPool] }))),
     (req) => req.tenant!.sub,
@@ -73,10 +76,7 @@ const apps: Record<string, Listen> = {
   // express-oauth2-jwt-bearer offline: issuer + jwksUri (plain http on loopback is accepted when
   // NODE_ENV is not "production") + audience + tokenSigningAlg; no OIDC discovery.
   expressOauth2: expressApp(
-    (app) =>
-      app.use(
-        oauth2Bearer({ issuer: input.issuer, jwksUri: input.jwksUri, audience: input.clientId, tokenSigningAlg: "RS256" }),
-      ),
+    (app) => app.use(oauth2Bearer({ issuer: input.issuer, jwksUri: input.jwksUri, audience: input.clientId, tokenSigningAlg: "RS256" })),
     (req) => String((req as unknown as { auth: { payload: { sub: string } } }).auth.payload.sub),
   ),
   // The fresh-token rows: a verified-token cache smaller than the rotated token pool (bench/http.ts).
@@ -84,7 +84,10 @@ const apps: Record<string, Listen> = {
     (app) => app.use(tenantAuth(createTenantAuth({ userPools: [userPool], cache: { maxEntries: input.freshCacheEntries } }))),
     (req) => req.tenant!.sub,
   ),
-  fastifyBare: fastifyApp(async () => {}, () => BARE_SUB),
+  fastifyBare: fastifyApp(
+    async () => {},
+    () => BARE_SUB,
+  ),
   fastifyTenantFresh: fastifyApp(
     async (app) => {
       await app.register(tenantAuthPlugin, { auth: createTenantAuth({ userPools: [userPool], cache: { maxEntries: input.freshCacheEntries } }) });

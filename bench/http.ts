@@ -98,9 +98,8 @@ function load(url: string, token: string, seconds: number, connections: number, 
       ]
     : undefined;
   return new Promise((resolve, reject) => {
-    autocannon(
-      { url, connections, duration: seconds, headers: { authorization: `Bearer ${token}` }, ...(requests ? { requests: requests as never } : {}) },
-      (err, result) => (err ? reject(err) : resolve(result)),
+    autocannon({ url, connections, duration: seconds, headers: { authorization: `Bearer ${token}` }, ...(requests ? { requests: requests as never } : {}) }, (err, result) =>
+      err ? reject(err) : resolve(result),
     );
   });
 }
@@ -119,7 +118,9 @@ export async function runHttp({ issuer, tokens }: BenchTokens, options: HttpOpti
     clientId: issuer.clientId,
     jwksUri: jwksServer.jwksUri,
     jwks: issuer.jwks as { keys: object[] },
-    publicKeyPem: createPublicKey({ key: jwk as never, format: "jwk" }).export({ type: "spki", format: "pem" }).toString(),
+    publicKeyPem: createPublicKey({ key: jwk as never, format: "jwk" })
+      .export({ type: "spki", format: "pem" })
+      .toString(),
     freshCacheEntries: FRESH_CACHE_ENTRIES,
   };
   const servers = await startServers(input);
@@ -145,10 +146,7 @@ export async function runHttp({ issuer, tokens }: BenchTokens, options: HttpOpti
         p99Ms.get(peer.id)!.push(r.latency.p99);
         failures.set(peer.id, failures.get(peer.id)! + r.non2xx + r.errors + r.timeouts);
       }
-      options.log?.(
-        `  http round ${round + 1}/${options.rounds}: ` +
-          HTTP_PEERS.map((p) => `${p.id} ${Math.round(median(reqPerSec.get(p.id)!))}`).join(", "),
-      );
+      options.log?.(`  http round ${round + 1}/${options.rounds}: ` + HTTP_PEERS.map((p) => `${p.id} ${Math.round(median(reqPerSec.get(p.id)!))}`).join(", "));
     }
   } finally {
     servers.stop();

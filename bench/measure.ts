@@ -54,7 +54,7 @@ async function calibrate(c: Candidate, targetMs: number, maxOps: number): Promis
   let ops = 16;
   for (;;) {
     const ns = await timeOnce(c, ops);
-    if (ns >= targetMs * 1e6 / 4 || ops >= maxOps) {
+    if (ns >= (targetMs * 1e6) / 4 || ops >= maxOps) {
       return Math.max(1, Math.min(maxOps, Math.round((ops * targetMs * 1e6) / Math.max(ns, 1))));
     }
     ops = Math.min(maxOps, ops * 4);

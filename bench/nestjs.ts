@@ -57,9 +57,7 @@ async function serve(input: ServerInput): Promise<void> {
     Controller()(BenchController);
     class BenchModule {}
     Module(
-      guarded
-        ? { imports: [TenantAuthModule.forRoot({ auth })], controllers: [BenchController], providers: [{ provide: APP_GUARD, useClass: TenantAuthGuard }] }
-        : { controllers: [BenchController] },
+      guarded ? { imports: [TenantAuthModule.forRoot({ auth })], controllers: [BenchController], providers: [{ provide: APP_GUARD, useClass: TenantAuthGuard }] } : { controllers: [BenchController] },
     )(BenchModule);
     return BenchModule;
   }

@@ -84,7 +84,11 @@ export async function runPolicySync(bench: BenchTokens, options: { rounds: numbe
     await admin.send(
       new CreatePolicyCommand({
         policyStoreId: emulator.policyStoreId,
-        definition: { static: { statement: 'permit (principal in TenancyDemo::UserGroup::"us-east-1_TestPool|tenant:globex", action == TenancyDemo::Action::"ListBucket", resource in TenancyDemo::Bucket::"acme-assets");' } },
+        definition: {
+          static: {
+            statement: 'permit (principal in TenancyDemo::UserGroup::"us-east-1_TestPool|tenant:globex", action == TenancyDemo::Action::"ListBucket", resource in TenancyDemo::Bucket::"acme-assets");',
+          },
+        },
       }),
     );
     emulator.resetCalls();
@@ -98,7 +102,10 @@ export async function runPolicySync(bench: BenchTokens, options: { rounds: numbe
   }
 }
 
-const list = (calls: Readonly<Record<string, number>>) => Object.entries(calls).map(([op, n]) => `${n} ${op}`).join(", ") || "none";
+const list = (calls: Readonly<Record<string, number>>) =>
+  Object.entries(calls)
+    .map(([op, n]) => `${n} ${op}`)
+    .join(", ") || "none";
 
 /** The report section (markdown lines). */
 export function policySyncSection(r: PolicySyncResult): string[] {

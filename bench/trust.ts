@@ -74,7 +74,12 @@ export async function trustSection(quick: boolean, log: (line: string) => void =
   try {
     const resolve = (issuer: string) => fleet.resolveUserPool(issuer);
     const setups: Setup[] = [
-      { id: "static1", label: "static `userPools`, 1 pool", tokens: await tokensOver(fleet, 1), make: (cache) => createTenantAuth({ userPools: [fleet.pools[0]!.userPool], ...(cache ? {} : { cache: false }) }) },
+      {
+        id: "static1",
+        label: "static `userPools`, 1 pool",
+        tokens: await tokensOver(fleet, 1),
+        make: (cache) => createTenantAuth({ userPools: [fleet.pools[0]!.userPool], ...(cache ? {} : { cache: false }) }),
+      },
     ];
     for (const n of POOL_COUNTS) {
       setups.push({
@@ -140,13 +145,7 @@ export async function trustSection(quick: boolean, log: (line: string) => void =
     const floodHeapAfter = heapMb();
 
     const ratio = (samples: typeof w, id: string) => pairedRatio(samples.get(id)!.nsPerOp, samples.get("static1")!.nsPerOp);
-    const rows = setups.map((s) => [
-      s.label,
-      fmtUs(median(w.get(s.id)!.nsPerOp)),
-      fmtX(ratio(w, s.id)),
-      fmtUs(median(c.get(s.id)!.nsPerOp)),
-      fmtX(ratio(c, s.id)),
-    ]);
+    const rows = setups.map((s) => [s.label, fmtUs(median(w.get(s.id)!.nsPerOp)), fmtX(ratio(w, s.id)), fmtUs(median(c.get(s.id)!.nsPerOp)), fmtX(ratio(c, s.id))]);
     return [
       "### Dynamic trust: pools found at run time",
       "",

@@ -157,10 +157,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<boolean> {
     }
     out.write(renderTable(["case", "user", "x-tenant-id", "object", "status", "tenant", "decision", "reason", "check"], rows, style) + "\n\n");
 
-    const verdict =
-      failures === 0
-        ? style.green(`all ${cases.length} requests as expected`)
-        : style.red(`${failures} of ${cases.length} requests NOT as expected`);
+    const verdict = failures === 0 ? style.green(`all ${cases.length} requests as expected`) : style.red(`${failures} of ${cases.length} requests NOT as expected`);
     out.write(`${verdict}; ${decisions} policy decisions by ${engine.summary(decisions)}\n\n`);
 
     // The second part: the AWS credentials each served request got, and the bucket they can read.
@@ -248,7 +245,9 @@ async function startEngine(name: EngineName): Promise<Engine> {
       authorizer,
       description: `local Cedar (in process), policies synced from Verified Permissions: @aws-sdk/client-verifiedpermissions -> emulator at ${emulator.endpoint} (policy store ${emulator.policyStoreId})`,
       summary: () => {
-        const calls = Object.entries(emulator.calls).filter(([, n]) => n > 0).map(([op, n]) => `${n} ${op}`);
+        const calls = Object.entries(emulator.calls)
+          .filter(([, n]) => n > 0)
+          .map(([op, n]) => `${n} ${op}`);
         return `local Cedar synced from Verified Permissions (emulator): ${calls.join(", ")}; ${emulator.callCount} authorization calls`;
       },
       close: async () => {
@@ -275,7 +274,9 @@ async function startEngine(name: EngineName): Promise<Engine> {
     description: `Amazon Verified Permissions API: @aws-sdk/client-verifiedpermissions -> emulator at ${emulator.endpoint} (policy store ${emulator.policyStoreId})`,
     summary: (decisions) => {
       // The decision calls; ready()'s reads of the store (GetPolicyStore, ...) are not decisions.
-      const calls = Object.entries(emulator.calls).filter(([op, n]) => n > 0 && op.includes("IsAuthorized")).map(([op, n]) => `${n} ${op}`);
+      const calls = Object.entries(emulator.calls)
+        .filter(([op, n]) => n > 0 && op.includes("IsAuthorized"))
+        .map(([op, n]) => `${n} ${op}`);
       const cached = decisions - emulator.decisionCount;
       return `Verified Permissions (emulator): ${calls.join(", ") || "no calls"}${cached > 0 ? `, ${cached} from the authorizer's decision cache` : ""}`;
     },

@@ -14,9 +14,7 @@ const plain = (s: string) => s;
 /** Colours only on a terminal, and never with NO_COLOR set (https://no-color.org). */
 export function styleFor(stream: { isTTY?: boolean }): Style {
   const color = stream.isTTY === true && !process.env["NO_COLOR"] && process.env["TERM"] !== "dumb";
-  return color
-    ? { bold: ansi(1, 22), dim: ansi(2, 22), green: ansi(32, 39), red: ansi(31, 39), yellow: ansi(33, 39) }
-    : { bold: plain, dim: plain, green: plain, red: plain, yellow: plain };
+  return color ? { bold: ansi(1, 22), dim: ansi(2, 22), green: ansi(32, 39), red: ansi(31, 39), yellow: ansi(33, 39) } : { bold: plain, dim: plain, green: plain, red: plain, yellow: plain };
 }
 
 export interface Cell {
@@ -37,9 +35,5 @@ export function renderTable(header: readonly string[], rows: readonly (readonly 
       })
       .join("  ")
       .trimEnd();
-  return [
-    style.bold(line(header.map((text) => ({ text })))),
-    style.dim(widths.map((w) => "-".repeat(w)).join("  ")),
-    ...cells.map(line),
-  ].join("\n");
+  return [style.bold(line(header.map((text) => ({ text })))), style.dim(widths.map((w) => "-".repeat(w)).join("  ")), ...cells.map(line)].join("\n");
 }

@@ -333,7 +333,9 @@ async function main(): Promise<number> {
     console.log(JSON.stringify(results));
   } else {
     for (const r of results) {
-      console.log(`${r.failures.length === 0 ? "ok" : "!!"}  ${r.runtime.padEnd(15)} ${String(r.passed).padStart(2)} passed, ${r.failures.length} failed; keys fetched ${r.jwksFetches}x; ${r.crypto}; local Cedar: ${r.cedar}`);
+      console.log(
+        `${r.failures.length === 0 ? "ok" : "!!"}  ${r.runtime.padEnd(15)} ${String(r.passed).padStart(2)} passed, ${r.failures.length} failed; keys fetched ${r.jwksFetches}x; ${r.crypto}; local Cedar: ${r.cedar}`,
+      );
       for (const f of r.failures) console.log(`      ${f}`);
     }
   }

@@ -51,14 +51,4 @@ export {
   toEntityIdentifier,
   toEntityList,
 } from "./core/cedar-entities.js";
-export type {
-  CedarEntity,
-  CedarEntityUid,
-  CedarValue,
-  CedarEntityMapping,
-  CedarMappingOptions,
-  CedarSchemaJson,
-  VpAttributeValue,
-  VpEntityIdentifier,
-  VpEntityItem,
-} from "./core/cedar-entities.js";
+export type { CedarEntity, CedarEntityUid, CedarValue, CedarEntityMapping, CedarMappingOptions, CedarSchemaJson, VpAttributeValue, VpEntityIdentifier, VpEntityItem } from "./core/cedar-entities.js";

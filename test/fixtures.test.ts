@@ -109,7 +109,14 @@ describe("fixture tokens against the scenario's Cedar policies", () => {
       const decision = await authorizer.isAuthorized({
         principal,
         action: "ReadObject",
-        resource: { type: "Object", id: `${bucket}/report.pdf`, parents: [{ type: "Bucket", id: bucket }, { type: "Tenant", id: tenant }] },
+        resource: {
+          type: "Object",
+          id: `${bucket}/report.pdf`,
+          parents: [
+            { type: "Bucket", id: bucket },
+            { type: "Tenant", id: tenant },
+          ],
+        },
       });
       return decision.decision;
     };

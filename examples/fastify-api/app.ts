@@ -30,17 +30,13 @@ export async function buildApp(auth: TenantAuth): Promise<FastifyInstance> {
   app.get("/projects", async (request) => projects.get(request.tenant!.tenantId!) ?? []);
 
   // Only admins of the active tenant (Cognito group `tenant:<id>:admin`) may delete.
-  app.delete<{ Params: { id: string } }>(
-    "/projects/:id",
-    { config: { tenantAuth: { tenantRoles: ["admin"] } } },
-    async (request, reply) => {
-      const list = projects.get(request.tenant!.tenantId!) ?? [];
-      const index = list.findIndex((p) => p.id === request.params.id);
-      if (index < 0) return reply.code(404).send({ error: "not_found" });
-      const [removed] = list.splice(index, 1);
-      return { deleted: removed };
-    },
-  );
+  app.delete<{ Params: { id: string } }>("/projects/:id", { config: { tenantAuth: { tenantRoles: ["admin"] } } }, async (request, reply) => {
+    const list = projects.get(request.tenant!.tenantId!) ?? [];
+    const index = list.findIndex((p) => p.id === request.params.id);
+    if (index < 0) return reply.code(404).send({ error: "not_found" });
+    const [removed] = list.splice(index, 1);
+    return { deleted: removed };
+  });
 
   // Any tenant's users who are also in the `beta-testers` group.
   app.get("/beta/insights", { config: { tenantAuth: { groups: ["beta-testers"] } } }, async (request) => ({

@@ -22,7 +22,10 @@ const auth = createTenantAuth({ userPools: [jwks.userPool] });
 
 let allExpected = true;
 try {
-  for (const [platform, adapter] of [["Express", new ExpressAdapter()], ["Fastify", new FastifyAdapter()]] as const) {
+  for (const [platform, adapter] of [
+    ["Express", new ExpressAdapter()],
+    ["Fastify", new FastifyAdapter()],
+  ] as const) {
     console.log(`\nNestJS on the ${platform} platform`);
     const app = await NestFactory.create(appModule(auth), adapter, { logger: false });
     await app.listen(0, "127.0.0.1");

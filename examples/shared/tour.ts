@@ -11,7 +11,13 @@ export interface Project {
 
 export function sampleProjects(): Map<string, Project[]> {
   return new Map([
-    ["acme", [{ id: "a1", name: "Rocket skates" }, { id: "a2", name: "Giant magnet" }]],
+    [
+      "acme",
+      [
+        { id: "a1", name: "Rocket skates" },
+        { id: "a2", name: "Giant magnet" },
+      ],
+    ],
     ["globex", [{ id: "g1", name: "Doomsday device" }]],
     ["initech", [{ id: "i1", name: "TPS reports" }]],
   ]);

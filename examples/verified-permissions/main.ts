@@ -42,8 +42,7 @@ await authorizer.ready();
 // by the core like any request's Authorization header.
 const issuer = await createTestIssuer();
 const auth = createTenantAuth({ userPools: [issuer.userPool] });
-const who = async (username: string, groups: string[], tenantHint?: string) =>
-  auth.resolveTenant(await issuer.idToken({ username, groups }), { tenantHint });
+const who = async (username: string, groups: string[], tenantHint?: string) => auth.resolveTenant(await issuer.idToken({ username, groups }), { tenantHint });
 const alice = await who("alice", ["tenant:acme"]);
 const bob = await who("bob", ["tenant:globex"]);
 const ada = await who("ada", ["tenant:acme", "tenant:acme:admin"]);

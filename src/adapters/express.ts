@@ -111,10 +111,13 @@ export function tenantAuth(auth: TenantAuth, options: HttpAdapterOptions<Request
   return middleware(function cognitoTenantAuth(req: Request, _res: Response, next: NextFunction): void {
     req.tenant = undefined;
     seenByTenantAuth.add(req);
-    const fail: NextFunction = onError === undefined ? next : (err?: unknown) => {
-      if (err !== undefined) reportError(onError, err, req);
-      next(err);
-    };
+    const fail: NextFunction =
+      onError === undefined
+        ? next
+        : (err?: unknown) => {
+            if (err !== undefined) reportError(onError, err, req);
+            next(err);
+          };
     settle(fail, async () => {
       req.tenant = await pipeline.principal(req);
     });
@@ -311,6 +314,9 @@ export function tenantAuthErrorHandler(options: TenantAuthErrorHandlerOptions = 
       return;
     }
     if (onError !== undefined) onError(err, req);
-    res.status(err.status).set({ ...err.headers }).json(err.toJSON());
+    res
+      .status(err.status)
+      .set({ ...err.headers })
+      .json(err.toJSON());
   };
 }

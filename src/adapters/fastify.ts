@@ -156,10 +156,7 @@ function noToken(): TenantAuthError {
   return new TenantAuthError("token_missing", "No bearer token was sent");
 }
 
-const plugin: FastifyPluginAsync<TenantAuthPluginOptions> = async function cognitoTenancy(
-  fastify: FastifyInstance,
-  options: TenantAuthPluginOptions,
-): Promise<void> {
+const plugin: FastifyPluginAsync<TenantAuthPluginOptions> = async function cognitoTenancy(fastify: FastifyInstance, options: TenantAuthPluginOptions): Promise<void> {
   validateOptions(options, PLUGIN_OPTIONS, { where: "tenantAuthPlugin (Fastify)" });
   checkTenantAuth(options.auth, "tenantAuthPlugin (Fastify)");
   const authorizer = options.authorizer;
@@ -192,32 +189,38 @@ const plugin: FastifyPluginAsync<TenantAuthPluginOptions> = async function cogni
       }
     };
 
-  fastify.addHook("onRequest", observed(async (request) => {
-    const setting = routeSetting(request);
-    if (setting === false) return;
-    const principal = await pipeline.principal(request);
-    if (principal === undefined) {
-      // Anonymous (credentialsRequired: false): a guard without a principal refuses, never allows.
-      if (setting?.groups !== undefined || setting?.tenantRoles !== undefined || setting?.scopes !== undefined) throw noToken();
-      return;
-    }
-    request.tenant = principal;
-    if (setting === undefined || setting === null) return;
-    runGuards(principal, setting);
-  }));
+  fastify.addHook(
+    "onRequest",
+    observed(async (request) => {
+      const setting = routeSetting(request);
+      if (setting === false) return;
+      const principal = await pipeline.principal(request);
+      if (principal === undefined) {
+        // Anonymous (credentialsRequired: false): a guard without a principal refuses, never allows.
+        if (setting?.groups !== undefined || setting?.tenantRoles !== undefined || setting?.scopes !== undefined) throw noToken();
+        return;
+      }
+      request.tenant = principal;
+      if (setting === undefined || setting === null) return;
+      runGuards(principal, setting);
+    }),
+  );
 
   // preHandler: the policy question may need the parsed, validated body to name its resource.
   // Registered even without an authorizer, so that a route asking for one fails closed.
-  fastify.addHook("preHandler", observed(async (request) => {
-    const setting = routeSetting(request);
-    if (setting === false || setting === undefined || setting === null || setting.authorize === undefined) return;
-    const principal = request.tenant;
-    if (principal === undefined || principal === null) throw noToken();
-    if (authorizer === undefined) {
-      throw new TenantAuthError("authorizer_unavailable", "The route asks for authorization but no authorizer is configured");
-    }
-    await authorizeInput(authorizer, setting.authorize, request, principal, options.onDecision);
-  }));
+  fastify.addHook(
+    "preHandler",
+    observed(async (request) => {
+      const setting = routeSetting(request);
+      if (setting === false || setting === undefined || setting === null || setting.authorize === undefined) return;
+      const principal = request.tenant;
+      if (principal === undefined || principal === null) throw noToken();
+      if (authorizer === undefined) {
+        throw new TenantAuthError("authorizer_unavailable", "The route asks for authorization but no authorizer is configured");
+      }
+      await authorizeInput(authorizer, setting.authorize, request, principal, options.onDecision);
+    }),
+  );
 };
 
 // What the `fastify-plugin` package does, without depending on it (the only runtime dependency

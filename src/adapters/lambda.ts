@@ -8,14 +8,7 @@
 export { withTenant } from "./lambda/with-tenant.js";
 export type { WithTenantOptions, TenantHandler } from "./lambda/with-tenant.js";
 export { createAuthorizerHandler, authorizerContext, stageWildcardArn } from "./lambda/authorizer-handler.js";
-export type {
-  AuthorizerHandlerOptions,
-  AuthorizerContext,
-  AuthorizerContextValue,
-  IamAuthorizerResult,
-  SimpleAuthorizerResult,
-  LambdaAuthorizerEvent,
-} from "./lambda/authorizer-handler.js";
+export type { AuthorizerHandlerOptions, AuthorizerContext, AuthorizerContextValue, IamAuthorizerResult, SimpleAuthorizerResult, LambdaAuthorizerEvent } from "./lambda/authorizer-handler.js";
 export { principalFromApiGatewayClaims, decodeApiGatewayClaims, decodeListClaim, decodeNumericDate } from "./lambda/claims.js";
 export type { ApiGatewayClaimsEvent, ApiGatewayClaimsOptions } from "./lambda/claims.js";
 export { tenantAuthMiddleware } from "./lambda/middy.js";

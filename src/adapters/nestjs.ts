@@ -351,16 +351,14 @@ function module(providers: Provider[]): DynamicModule {
  * anonymous request (`credentialsRequired: false`); on a route the guard did not run for, 401
  * `token_missing` (never a handler without its caller).
  */
-export const Tenant: (property?: keyof TenantPrincipal) => ParameterDecorator = createParamDecorator(
-  (property: keyof TenantPrincipal | undefined, context: ExecutionContext): unknown => {
-    const request = context.switchToHttp().getRequest<TenantRequest>();
-    if (!seen.has(request)) {
-      throw new TenantAuthError("token_missing", "The request was not authenticated: guard this route with TenantAuthGuard");
-    }
-    const principal = request.tenant;
-    return property === undefined || principal === undefined ? principal : principal[property];
-  },
-);
+export const Tenant: (property?: keyof TenantPrincipal) => ParameterDecorator = createParamDecorator((property: keyof TenantPrincipal | undefined, context: ExecutionContext): unknown => {
+  const request = context.switchToHttp().getRequest<TenantRequest>();
+  if (!seen.has(request)) {
+    throw new TenantAuthError("token_missing", "The request was not authenticated: guard this route with TenantAuthGuard");
+  }
+  const principal = request.tenant;
+  return property === undefined || principal === undefined ? principal : principal[property];
+});
 
 /** Exempt a route (or a whole controller) from a global {@link TenantAuthGuard}: a health check, a login callback. */
 export function SkipTenantAuth(): MethodDecorator & ClassDecorator {

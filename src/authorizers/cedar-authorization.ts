@@ -31,15 +31,7 @@ export interface EngineEntityUid {
 }
 
 /** A Cedar value in JSON form (`CedarValueJson` of the engine interface). */
-export type EngineValue =
-  | { __entity: EngineEntityUid }
-  | { __extn: { fn: string; arg: EngineValue } }
-  | boolean
-  | number
-  | string
-  | EngineValue[]
-  | { [key: string]: EngineValue }
-  | null;
+export type EngineValue = { __entity: EngineEntityUid } | { __extn: { fn: string; arg: EngineValue } } | boolean | number | string | EngineValue[] | { [key: string]: EngineValue } | null;
 
 /** A Cedar entity in JSON form, as the engine interface has it. */
 export interface EngineEntity {
@@ -57,10 +49,7 @@ export interface EngineRequest {
 }
 
 /** The answer of `AuthorizationEngine.isAuthorized`. */
-export type EngineResult =
-  | { type: "deny" }
-  | { type: "allow"; authorizerInfo: { principalUid: EngineEntityUid; determiningPolicies: string[] } }
-  | { type: "error"; message: string };
+export type EngineResult = { type: "deny" } | { type: "allow"; authorizerInfo: { principalUid: EngineEntityUid; determiningPolicies: string[] } } | { type: "error"; message: string };
 
 /** `AuthorizationEngine` of `@cedar-policy/cedar-authorization` (0.1 and 0.2). */
 export interface AuthorizationEngine {

@@ -134,8 +134,7 @@ export interface CedarEngineOptions {
 
 /** The raw answer of one evaluation. */
 export type CedarAnswer =
-  | { readonly ok: true; readonly decision: "ALLOW" | "DENY"; readonly determiningPolicies: string[]; readonly errors: string[] }
-  | { readonly ok: false; readonly errors: string[] };
+  { readonly ok: true; readonly decision: "ALLOW" | "DENY"; readonly determiningPolicies: string[]; readonly errors: string[] } | { readonly ok: false; readonly errors: string[] };
 
 /** Pre-parsed policies (and schema), ready to evaluate. */
 export interface CedarEngine {

@@ -165,9 +165,7 @@ const CEDAR_OPTIONS: OptionsSchema = {
     type: "custom",
     check(value, name) {
       const ok =
-        typeof value === "string" ||
-        typeof value === "function" ||
-        (typeof value === "object" && value !== null && !Array.isArray(value) && Object.values(value).every((v) => typeof v === "string"));
+        typeof value === "string" || typeof value === "function" || (typeof value === "object" && value !== null && !Array.isArray(value) && Object.values(value).every((v) => typeof v === "string"));
       if (!ok) throw new TypeError(`${name} must be Cedar policy text, an object of policy id to policy text, or a function of the principal to one of those`);
     },
   },

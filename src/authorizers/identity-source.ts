@@ -153,7 +153,8 @@ export function chooseEntityTypes(
   const user = options.userEntityType !== undefined ? qualify(options.namespace, options.userEntityType) : undefined;
   const group = options.groupEntityType !== undefined ? qualify(options.namespace, options.groupEntityType) : undefined;
   const matching = sources.filter((s) => (user === undefined || s.principalEntityType === user) && (group === undefined || s.groupEntityType === group));
-  const describe = (s: IdentitySourceTypes) => `principalEntityType ${JSON.stringify(s.principalEntityType)}, groupEntityType ${s.groupEntityType === undefined ? "none" : JSON.stringify(s.groupEntityType)}`;
+  const describe = (s: IdentitySourceTypes) =>
+    `principalEntityType ${JSON.stringify(s.principalEntityType)}, groupEntityType ${s.groupEntityType === undefined ? "none" : JSON.stringify(s.groupEntityType)}`;
   if (matching.length === 0) {
     const given = [user !== undefined ? `userEntityType ${JSON.stringify(user)}` : "", group !== undefined ? `groupEntityType ${JSON.stringify(group)}` : ""].filter(Boolean).join(" and ");
     throw new TypeError(
@@ -163,7 +164,9 @@ export function chooseEntityTypes(
   }
   const distinct = new Map(matching.map((s) => [`${s.principalEntityType}\u0000${s.groupEntityType ?? ""}`, s]));
   if (distinct.size > 1) {
-    throw new TypeError(`createVerifiedPermissionsAuthorizer: ${store} has identity sources with different entity types (${[...distinct.values()].map(describe).join("; ")}): give userEntityType and groupEntityType to choose`);
+    throw new TypeError(
+      `createVerifiedPermissionsAuthorizer: ${store} has identity sources with different entity types (${[...distinct.values()].map(describe).join("; ")}): give userEntityType and groupEntityType to choose`,
+    );
   }
   const chosen = matching[0]!;
   return { userEntityType: chosen.principalEntityType, ...(chosen.groupEntityType !== undefined ? { groupEntityType: chosen.groupEntityType } : {}) };

@@ -137,8 +137,7 @@ async function choose<T>(fn: (principal: TenantPrincipal) => T | Promise<T>, pri
   return value;
 }
 
-const isPolicyInput = (v: unknown): v is PolicyInput =>
-  typeof v === "string" || (typeof v === "object" && v !== null && !Array.isArray(v) && Object.values(v).every((x) => typeof x === "string"));
+const isPolicyInput = (v: unknown): v is PolicyInput => typeof v === "string" || (typeof v === "object" && v !== null && !Array.isArray(v) && Object.values(v).every((x) => typeof x === "string"));
 const isStoreId = (v: unknown): v is string => typeof v === "string" && v !== "";
 
 /**
@@ -152,7 +151,12 @@ export function tenantPolicySource(
   max: number,
   warm: () => Promise<unknown>,
 ): PolicySource {
-  const cache = new SlotCache<PolicyInput, Promise<CedarEngine>>(max, `cognito-tenancy-tenant-${++sources}`, (p) => p, () => {});
+  const cache = new SlotCache<PolicyInput, Promise<CedarEngine>>(
+    max,
+    `cognito-tenancy-tenant-${++sources}`,
+    (p) => p,
+    () => {},
+  );
   return {
     async engine(principal) {
       const input = await choose(chooser, principal, "policy set", isPolicyInput);
@@ -173,8 +177,18 @@ export function tenantPolicySource(
 }
 
 /** A synced store per tenant: `choose(principal)` returns the store id; one sync per store, bounded. */
-export function tenantStoreSource(chooser: (principal: TenantPrincipal) => string | Promise<string>, makeSync: (policyStoreId: string, slot: string) => PolicySync, max: number, warm: () => Promise<unknown>): PolicySource {
-  const cache = new SlotCache<string, PolicySync>(max, `cognito-tenancy-stores-${++sources}`, (s) => s.settled(), (s) => s.close());
+export function tenantStoreSource(
+  chooser: (principal: TenantPrincipal) => string | Promise<string>,
+  makeSync: (policyStoreId: string, slot: string) => PolicySync,
+  max: number,
+  warm: () => Promise<unknown>,
+): PolicySource {
+  const cache = new SlotCache<string, PolicySync>(
+    max,
+    `cognito-tenancy-stores-${++sources}`,
+    (s) => s.settled(),
+    (s) => s.close(),
+  );
   return {
     async engine(principal) {
       const id = await choose(chooser, principal, "policy store id", isStoreId);

@@ -248,7 +248,8 @@ export function createPolicySync(config: PolicySyncConfig): PolicySync {
         values: { ...(principal ? { "?principal": principal } : {}), ...(resource ? { "?resource": resource } : {}) },
       };
     });
-    for (const l of links) if (!templateTexts.has(l.templateId)) throw new Error(`policy store ${JSON.stringify(policyStoreId)} changed while it was read (template ${l.templateId} of policy ${l.policyId} is not listed)`);
+    for (const l of links)
+      if (!templateTexts.has(l.templateId)) throw new Error(`policy store ${JSON.stringify(policyStoreId)} changed while it was read (template ${l.templateId} of policy ${l.policyId} is not listed)`);
 
     let schemaJson: CedarSchemaJson | undefined;
     if (schema) {
@@ -269,7 +270,10 @@ export function createPolicySync(config: PolicySyncConfig): PolicySync {
       cacheId: `${slot}-${flip ? "a" : "b"}`,
     }).catch((err: unknown) => {
       flip = !flip;
-      const error = new Error(`policy store ${JSON.stringify(policyStoreId)}: the policies do not pass Cedar; ${loaded ? "the previous set stays in use" : "no set is in use"}: ${(err as Error).message}`, { cause: err });
+      const error = new Error(
+        `policy store ${JSON.stringify(policyStoreId)}: the policies do not pass Cedar; ${loaded ? "the previous set stays in use" : "no set is in use"}: ${(err as Error).message}`,
+        { cause: err },
+      );
       refused = { fingerprint, error };
       throw error;
     });
@@ -343,7 +347,12 @@ export function createPolicySync(config: PolicySyncConfig): PolicySync {
       return refresh().then(current, () => current());
     },
     settled() {
-      return inFlight ? inFlight.then(() => undefined, () => undefined) : Promise.resolve();
+      return inFlight
+        ? inFlight.then(
+            () => undefined,
+            () => undefined,
+          )
+        : Promise.resolve();
     },
     current,
     refresh,

@@ -154,7 +154,6 @@ function parseSchemaJson(text: string): CedarSchemaJson {
   }
 }
 
-
 /** Claims that change with every token of one sign-in, and that no policy should read. */
 const PER_TOKEN_CLAIMS = new Set(["jti", "origin_jti", "iat", "exp", "nbf", "auth_time", "event_id"]);
 
@@ -331,9 +330,7 @@ export function createVerifiedPermissionsAuthorizer(options: VerifiedPermissions
     if (state === undefined) stores.set(id, (state = newStore(id)));
     return state;
   }
-  const cache = createDecisionCache<Decision>(
-    options.cache === false ? undefined : { maxEntries: options.cache?.maxEntries ?? 10_000, ttlMs: options.cache?.ttlMs ?? 60_000 },
-  );
+  const cache = createDecisionCache<Decision>(options.cache === false ? undefined : { maxEntries: options.cache?.maxEntries ?? 10_000, ttlMs: options.cache?.ttlMs ?? 60_000 });
 
   /**
    * Check the store and take the entity types of its identity source, waiting at most `waitMs`

@@ -321,7 +321,9 @@ async function inspect(args: readonly string[], io: CliIo): Promise<number> {
     `issued       ${facts.issuedAt ?? "(no iat)"}${facts.issuedAt ? ` (${relative(Date.parse(facts.issuedAt), now)})` : ""}`,
     `expires      ${facts.expiresAt ?? "(no exp)"}${facts.expiresAt ? ` (${relative(Date.parse(facts.expiresAt), now)})` : ""}`,
     "claims",
-    ...JSON.stringify(d.payload, null, 2).split("\n").map((l) => `  ${l}`),
+    ...JSON.stringify(d.payload, null, 2)
+      .split("\n")
+      .map((l) => `  ${l}`),
     "principal (as the configured strategy would build it)",
   ];
   if (principal) printPrincipal(lines, principal);
@@ -409,7 +411,9 @@ async function verify(args: readonly string[], io: CliIo): Promise<number> {
   write(
     io,
     values.json,
-    ok ? { valid: true, principal: principalSummary(result.principal as TenantPrincipal), warnings: result.warnings } : { valid: false, error: (result as { error: unknown }).error, warnings: result.warnings },
+    ok
+      ? { valid: true, principal: principalSummary(result.principal as TenantPrincipal), warnings: result.warnings }
+      : { valid: false, error: (result as { error: unknown }).error, warnings: result.warnings },
     lines,
   );
   return ok ? EXIT.ok : EXIT.refused;

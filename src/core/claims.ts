@@ -172,7 +172,7 @@ export function normalizeClaims(payload: Record<string, unknown>, options: Norma
   }
 
   const tokenUse = claims["token_use"];
-  if (tokenUse !== "id" && tokenUse !== "access") throw invalid("The token_use claim must be \"id\" or \"access\"");
+  if (tokenUse !== "id" && tokenUse !== "access") throw invalid('The token_use claim must be "id" or "access"');
 
   const sub = claims["sub"];
   if (typeof sub !== "string" || sub === "") throw invalid("The token has no sub claim");

@@ -107,11 +107,7 @@ export class TenantAuthError extends Error {
   }
 }
 
-function challengeHeaders(
-  code: TenantAuthErrorCode,
-  message: string,
-  scope: readonly string[] | undefined,
-): Record<string, string> {
+function challengeHeaders(code: TenantAuthErrorCode, message: string, scope: readonly string[] | undefined): Record<string, string> {
   const status = ERROR_STATUS[code];
   if (status >= 500) return { "Retry-After": "5" };
   const error = CHALLENGE_ERROR[code];

@@ -102,9 +102,7 @@ export function assertFetchableUri(uri: string, allowInsecureHttp: boolean): voi
   }
   if (url.protocol === "https:") return;
   if (url.protocol === "http:" && (allowInsecureHttp || isLoopbackHost(url.hostname))) return;
-  throw new TypeError(
-    `jwksUri must use https: (plain http: is accepted for loopback hosts, or elsewhere with jwks.allowInsecureHttp): ${uri}`,
-  );
+  throw new TypeError(`jwksUri must use https: (plain http: is accepted for loopback hosts, or elsewhere with jwks.allowInsecureHttp): ${uri}`);
 }
 
 function keyMaterial(jwk: Jwk): string {
@@ -309,4 +307,3 @@ async function fetchJwks(uri: string, timeoutMs: number, maxBytes: number): Prom
   assertIsJwks(jwks as Parameters<typeof assertIsJwks>[0]);
   return jwks as Jwks;
 }
-

@@ -102,13 +102,7 @@ export function checkOption(value: unknown, name: string, rule: OptionRule): voi
     case "number": {
       const kind = rule.integer ? "an integer" : "a number";
       const range =
-        rule.min !== undefined && rule.max !== undefined
-          ? ` from ${rule.min} to ${rule.max}`
-          : rule.min !== undefined
-            ? ` >= ${rule.min}`
-            : rule.max !== undefined
-              ? ` <= ${rule.max}`
-              : "";
+        rule.min !== undefined && rule.max !== undefined ? ` from ${rule.min} to ${rule.max}` : rule.min !== undefined ? ` >= ${rule.min}` : rule.max !== undefined ? ` <= ${rule.max}` : "";
       const ok =
         typeof value === "number" &&
         Number.isFinite(value) &&
@@ -178,9 +172,7 @@ export function validateOptions(options: unknown, schema: OptionsSchema, place: 
   for (const key of Object.keys(options)) {
     if (!Object.hasOwn(schema, key)) {
       const guess = closestName(key, known);
-      throw new TypeError(
-        `${place.where}: unknown option ${path}${key}${guess ? ` (did you mean ${path}${guess}?)` : ""}; known: ${known.join(", ")}`,
-      );
+      throw new TypeError(`${place.where}: unknown option ${path}${key}${guess ? ` (did you mean ${path}${guess}?)` : ""}; known: ${known.join(", ")}`);
     }
   }
   for (const key of Object.keys(schema)) {

@@ -28,11 +28,7 @@ export type TenantPrincipalWithTenant = TenantPrincipal & { readonly tenantId: s
 const EMPTY: readonly never[] = Object.freeze([]);
 
 /** Assemble the frozen principal. Field order is fixed so every principal shares one shape. */
-export function buildPrincipal(
-  identity: NormalizedClaims,
-  tenants: readonly TenantMembership[],
-  active: TenantMembership | undefined,
-): TenantPrincipal {
+export function buildPrincipal(identity: NormalizedClaims, tenants: readonly TenantMembership[], active: TenantMembership | undefined): TenantPrincipal {
   return Object.freeze({
     sub: identity.sub,
     username: identity.username,
@@ -81,10 +77,7 @@ const PRINCIPAL_FROM_CLAIMS_SCHEMA: OptionsSchema = {
  * API Gateway Cognito or JWT authorizer hands a Lambda. It runs the same normalizer and the
  * same tenant rules as `resolveTenant`, but checks no signature: never feed it unverified input.
  */
-export async function principalFromClaims(
-  claims: Record<string, unknown>,
-  options: PrincipalFromClaimsOptions = {},
-): Promise<TenantPrincipal> {
+export async function principalFromClaims(claims: Record<string, unknown>, options: PrincipalFromClaimsOptions = {}): Promise<TenantPrincipal> {
   validateOptions(options, PRINCIPAL_FROM_CLAIMS_SCHEMA, { where: "principalFromClaims" });
   const strategy = options.tenants ?? DEFAULT_STRATEGY;
   let resolver = resolverCache.get(strategy);

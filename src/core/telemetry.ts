@@ -35,11 +35,7 @@ interface OtelApi {
 }
 
 /** The span names this library emits. */
-export type SpanName =
-  | "cognito_tenancy.resolve_tenant"
-  | "cognito_tenancy.verify"
-  | "cognito_tenancy.jwks_fetch"
-  | "cognito_tenancy.authorize";
+export type SpanName = "cognito_tenancy.resolve_tenant" | "cognito_tenancy.verify" | "cognito_tenancy.jwks_fetch" | "cognito_tenancy.authorize";
 
 const SPAN_STATUS_ERROR = 2;
 const SPAN_KIND_CLIENT = 3;
@@ -121,13 +117,7 @@ export function endSpan(span: TelemetrySpan | undefined, error?: unknown, attrib
 }
 
 /** Run `work` inside a span (if tracing is on) and end it with the outcome. */
-export async function traced<T>(
-  name: SpanName,
-  attributes: Attributes,
-  work: (span: TelemetrySpan | undefined) => Promise<T>,
-  finish?: (result: T) => Attributes,
-  client = false,
-): Promise<T> {
+export async function traced<T>(name: SpanName, attributes: Attributes, work: (span: TelemetrySpan | undefined) => Promise<T>, finish?: (result: T) => Attributes, client = false): Promise<T> {
   const span = startSpan(name, attributes, undefined, client);
   if (span === undefined) return work(undefined);
   try {

@@ -73,12 +73,7 @@ export interface CustomTenantStrategy extends TenantSelectionOptions {
 }
 
 /** How tenants are found in a token. See docs/tenancy.md. */
-export type TenantStrategy =
-  | GroupsTenantStrategy
-  | ClaimTenantStrategy
-  | UserPoolTenantStrategy
-  | AppClientTenantStrategy
-  | CustomTenantStrategy;
+export type TenantStrategy = GroupsTenantStrategy | ClaimTenantStrategy | UserPoolTenantStrategy | AppClientTenantStrategy | CustomTenantStrategy;
 
 /** The default group pattern: `tenant:<tenantId>` or `tenant:<tenantId>:<role>`. */
 export const DEFAULT_GROUP_PATTERN = /^tenant:(?<tenant>[^:]+)(?::(?<role>[^:]+))?$/u;
@@ -89,12 +84,7 @@ const MEMO_ENTRIES = 1024;
 /** A compiled strategy: finds memberships and picks the active one. */
 export interface TenantResolver {
   memberships(identity: NormalizedClaims): readonly TenantMembership[] | Promise<readonly TenantMembership[]>;
-  select(
-    memberships: readonly TenantMembership[],
-    identity: NormalizedClaims,
-    tenantHint: string | undefined,
-    requireTenant: boolean,
-  ): TenantMembership | undefined;
+  select(memberships: readonly TenantMembership[], identity: NormalizedClaims, tenantHint: string | undefined, requireTenant: boolean): TenantMembership | undefined;
 }
 
 function mapOf(record: Readonly<Record<string, string>>, what: string): Map<string, string> {
@@ -352,10 +342,7 @@ function compileSelection(options: TenantSelectionOptions): TenantResolver["sele
       if (m) return m;
     }
     if (!requireTenant) return undefined;
-    throw new TenantAuthError(
-      "tenant_ambiguous",
-      "The caller belongs to several tenants and the request does not say which one it acts for (send a tenant hint, such as the x-tenant-id header)",
-    );
+    throw new TenantAuthError("tenant_ambiguous", "The caller belongs to several tenants and the request does not say which one it acts for (send a tenant hint, such as the x-tenant-id header)");
   };
 }
 

@@ -251,10 +251,7 @@ export function createTenantAuth(options: TenantAuthOptions): TenantAuth {
   // Static pools only: their key cache itself, so the warm path pays no indirection.
   const jwks = verifier instanceof CognitoTokenVerifier ? verifier.jwks : verifier;
   const maxTokenAgeSeconds = options.maxTokenAgeSeconds;
-  const revocation =
-    options.isRevoked === undefined
-      ? undefined
-      : createRevocationCheck(options.isRevoked, options.revocationCache ?? {}, options.revocationTimeoutMs ?? 2000);
+  const revocation = options.isRevoked === undefined ? undefined : createRevocationCheck(options.isRevoked, options.revocationCache ?? {}, options.revocationTimeoutMs ?? 2000);
 
   function principalFor(entry: CacheEntry, hint: string | undefined): TenantPrincipal {
     let principal: TenantPrincipal | undefined;
@@ -406,11 +403,7 @@ export function createTenantAuth(options: TenantAuthOptions): TenantAuth {
     }
   }
 
-  async function resolve(
-    tokenOrHeader: Parameters<TenantAuth["resolveTenant"]>[0],
-    resolveOptions: ResolveTenantOptions | undefined,
-    span: TelemetrySpan | undefined,
-  ): Promise<TenantPrincipal> {
+  async function resolve(tokenOrHeader: Parameters<TenantAuth["resolveTenant"]>[0], resolveOptions: ResolveTenantOptions | undefined, span: TelemetrySpan | undefined): Promise<TenantPrincipal> {
     // Fast path: a verified token again, raw or as exactly "Bearer <token>". extractToken
     // would return that token without complaint (a compact JWS is a valid b64token), so
     // skipping it changes no outcome.
@@ -471,11 +464,7 @@ function revocationUnavailable(cause: unknown): TenantAuthError {
  * The `isRevoked` hook behind a bounded, short-lived cache of its answers, with concurrent asks
  * for one principal sharing one call. Failures are never cached: the next request asks again.
  */
-function createRevocationCheck(
-  isRevoked: (principal: TenantPrincipal) => boolean | Promise<boolean>,
-  cacheOptions: { maxEntries?: number; ttlMs?: number },
-  timeoutMs: number,
-): RevocationCheck {
+function createRevocationCheck(isRevoked: (principal: TenantPrincipal) => boolean | Promise<boolean>, cacheOptions: { maxEntries?: number; ttlMs?: number }, timeoutMs: number): RevocationCheck {
   const ttlMs = cacheOptions.ttlMs ?? 30_000;
   const answers = new BoundedCache<{ readonly revoked: boolean; readonly untilMs: number }>(cacheOptions.maxEntries ?? 10_000);
   const pending = new Map<string, Promise<boolean>>();

@@ -198,10 +198,7 @@ export class CognitoTokenVerifier {
       } else {
         const region = AWS_POOL_ID.exec(pool.userPoolId)?.groups?.["region"];
         if (!region) throw new TypeError(`Not a Cognito user pool id: ${pool.userPoolId} (give issuer for an emulator pool)`);
-        issuers = [
-          `https://cognito-idp.${region}.amazonaws.com/${pool.userPoolId}`,
-          `https://issuer-cognito-idp.${region}.amazonaws.com/${pool.userPoolId}`,
-        ];
+        issuers = [`https://cognito-idp.${region}.amazonaws.com/${pool.userPoolId}`, `https://issuer-cognito-idp.${region}.amazonaws.com/${pool.userPoolId}`];
       }
       for (const issuer of issuers) {
         if (this.issuers.has(issuer)) throw new TypeError(`Issuer configured twice: ${issuer}`);
@@ -481,7 +478,7 @@ function poolRuntime(pool: UserPoolConfig): PoolRuntime {
 
 function checkCognitoFields(payload: Record<string, unknown>, pool: PoolRuntime): void {
   const tokenUse = payload["token_use"];
-  if (tokenUse !== "id" && tokenUse !== "access") throw new TenantAuthError("token_invalid", "The token_use claim must be \"id\" or \"access\"");
+  if (tokenUse !== "id" && tokenUse !== "access") throw new TenantAuthError("token_invalid", 'The token_use claim must be "id" or "access"');
   if (pool.tokenUse !== null && tokenUse !== pool.tokenUse) {
     throw new TenantAuthError("token_invalid", `An ${pool.tokenUse} token is required`);
   }

@@ -76,7 +76,10 @@ export function roleSessionNameFor(sub: string, tenantId: string | undefined): s
   const plain = tenantId !== undefined && tenantId !== "" ? `${clean(sub)}@${clean(tenantId)}` : clean(sub);
   const exact = tenantId !== undefined && tenantId !== "" ? `${sub}@${tenantId}` : sub;
   if (plain === exact && plain.length <= 64) return plain.length < 2 ? plain.padEnd(2, "_") : plain;
-  const digest = createHash("sha256").update(`${sub}\u0000${tenantId ?? ""}`).digest("hex").slice(0, 16);
+  const digest = createHash("sha256")
+    .update(`${sub}\u0000${tenantId ?? ""}`)
+    .digest("hex")
+    .slice(0, 16);
   // 64 = up to 36 of the sub + "@" + up to 10 of the tenant + "." + 16 hex characters.
   const head = clean(sub).slice(0, 36);
   const tenantHead = tenantId !== undefined && tenantId !== "" ? clean(tenantId).slice(0, 10) : "";

@@ -173,7 +173,8 @@ const IDENTITY_POOL_SCHEMA: OptionsSchema = {
     required: true,
     check: (value, name) => {
       // IdentityPoolId: [\w-]+:[0-9a-f-]+, at most 55 characters.
-      if (typeof value !== "string" || !/^[\w-]+:[0-9a-f-]+$/.test(value) || value.length > 55) throw new TypeError(`${name} must be an identity pool id (<region>:<guid>), got ${describeValue(value)}`);
+      if (typeof value !== "string" || !/^[\w-]+:[0-9a-f-]+$/.test(value) || value.length > 55)
+        throw new TypeError(`${name} must be an identity pool id (<region>:<guid>), got ${describeValue(value)}`);
     },
   },
   region: { type: "string", nonEmpty: true },
@@ -212,7 +213,6 @@ function isThrottling(err: unknown): boolean {
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
 
 interface Entry {
   readonly credentials: TenantCredentials;
@@ -337,12 +337,7 @@ export function createTenantCredentials(options: TenantCredentialsOptions): Tena
     const c = raw as Record<string, unknown> | undefined;
     const expiration = c?.["Expiration"];
     const ok =
-      c &&
-      typeof c["AccessKeyId"] === "string" &&
-      typeof c[secretField] === "string" &&
-      typeof c["SessionToken"] === "string" &&
-      expiration instanceof Date &&
-      Number.isFinite(expiration.getTime());
+      c && typeof c["AccessKeyId"] === "string" && typeof c[secretField] === "string" && typeof c["SessionToken"] === "string" && expiration instanceof Date && Number.isFinite(expiration.getTime());
     if (!ok) throw unavailable("AWS answered without complete credentials");
     return Object.freeze({
       accessKeyId: c["AccessKeyId"] as string,
@@ -387,10 +382,9 @@ export function createTenantCredentials(options: TenantCredentialsOptions): Tena
         const logins = { [provider]: raw };
         let identityId = identityIds?.get(idKey);
         if (identityId === undefined) {
-          const out = (await call(
-            async () => new m.GetIdCommand({ IdentityPoolId: pool!.identityPoolId, Logins: logins, ...(pool!.accountId ? { AccountId: pool!.accountId } : {}) }),
-            deadline,
-          )) as { IdentityId?: unknown };
+          const out = (await call(async () => new m.GetIdCommand({ IdentityPoolId: pool!.identityPoolId, Logins: logins, ...(pool!.accountId ? { AccountId: pool!.accountId } : {}) }), deadline)) as {
+            IdentityId?: unknown;
+          };
           if (typeof out?.IdentityId !== "string" || out.IdentityId === "") throw unavailable("GetId answered without an IdentityId");
           identityId = out.IdentityId;
         }
@@ -443,7 +437,9 @@ export function createTenantCredentials(options: TenantCredentialsOptions): Tena
     const tagList = Object.keys(tags)
       .sort()
       .map((Key) => ({ Key, Value: tags[Key] as string }));
-    const key = `sts\u0000${createHash("sha256").update(JSON.stringify([roleArn, sessionName, tagList, policy ?? null, duration])).digest("base64url")}`;
+    const key = `sts\u0000${createHash("sha256")
+      .update(JSON.stringify([roleArn, sessionName, tagList, policy ?? null, duration]))
+      .digest("base64url")}`;
     return {
       key,
       run: async (deadline) => {

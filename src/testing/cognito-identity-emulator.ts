@@ -61,7 +61,6 @@ export interface CognitoIdentityEmulator extends AwsCredentialsEmulator<CognitoI
   issued(accessKeyId: string): IssuedCredentials | undefined;
 }
 
-
 const invalidParameter = (message: string) => new AwsServiceError("InvalidParameterException", 400, message);
 const notAuthorized = (message: string) => new AwsServiceError("NotAuthorizedException", 400, message);
 
@@ -185,7 +184,13 @@ export async function startCognitoIdentityEmulator(options: CognitoIdentityEmula
     if (behavior === "hang") return;
     if (behavior === "error") return fail(res, new AwsServiceError("InternalErrorException", 500, "emulated internal error"));
     if (behavior === "throttle") return fail(res, new AwsServiceError("TooManyRequestsException", 429, "Rate exceeded"));
-    await answerAwsJson(res, raw, "1.1", (body) => handle(op, body), (message) => new AwsServiceError("InternalErrorException", 500, message));
+    await answerAwsJson(
+      res,
+      raw,
+      "1.1",
+      (body) => handle(op, body),
+      (message) => new AwsServiceError("InternalErrorException", 500, message),
+    );
   });
 
   const endpoint = server.endpoint;

@@ -21,7 +21,6 @@ export interface StsEmulator extends AwsCredentialsEmulator<"AssumeRole"> {
   issued(accessKeyId: string): IssuedCredentials | undefined;
 }
 
-
 // The Query protocol's <Type>: Receiver for the service's own faults, Sender otherwise.
 const RECEIVER = { fault: "Receiver" } as const;
 const validation = (message: string) => new AwsServiceError("ValidationError", 400, message);

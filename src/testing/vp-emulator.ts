@@ -144,7 +144,6 @@ export interface VerifiedPermissionsEmulator {
   close(): Promise<void>;
 }
 
-
 const validation = (message: string): AwsServiceError => new AwsServiceError("ValidationException", ERROR_STATUS.ValidationException, message);
 
 const AUTHORIZATION_OPERATIONS: readonly EmulatorAuthorizationOperation[] = ["IsAuthorized", "BatchIsAuthorized", "IsAuthorizedWithToken", "BatchIsAuthorizedWithToken"];
@@ -292,7 +291,12 @@ export async function startVerifiedPermissionsEmulator(options: VerifiedPermissi
     for (const [i, store] of extra.entries()) {
       validateOptions(
         store,
-        { policyStoreId: { type: "custom", required: true, check: (v, n) => checkShape(v, n, SHAPES.policyStoreId) }, policies: { type: "any", required: true }, schema: { type: "any" }, aliases: { type: "custom", check: checkAliases } },
+        {
+          policyStoreId: { type: "custom", required: true, check: (v, n) => checkShape(v, n, SHAPES.policyStoreId) },
+          policies: { type: "any", required: true },
+          schema: { type: "any" },
+          aliases: { type: "custom", check: checkAliases },
+        },
         { where: "startVerifiedPermissionsEmulator", path: `stores[${i}].` },
       );
       const { aliases = [], ...storeOptions } = store;
@@ -319,9 +323,7 @@ export async function startVerifiedPermissionsEmulator(options: VerifiedPermissi
   const createdDate = new Date().toISOString();
   const identitySources = holdIdentitySources(options, createdDate);
   const auth: TenantAuth | undefined =
-    options.userPools && options.userPools.length > 0
-      ? createTenantAuth({ userPools: options.userPools, requireTenant: false, tenants: { from: "custom", resolve: () => [] } })
-      : undefined;
+    options.userPools && options.userPools.length > 0 ? createTenantAuth({ userPools: options.userPools, requireTenant: false, tenants: { from: "custom", resolve: () => [] } }) : undefined;
 
   const calls = Object.fromEntries([...OPERATIONS].map((op) => [op, 0])) as Record<EmulatorOperation, number>;
   let callCount = 0;
@@ -442,9 +444,15 @@ export async function startVerifiedPermissionsEmulator(options: VerifiedPermissi
 
   function batchRequests(body: Record<string, unknown>): Record<string, unknown>[] {
     const requests = body["requests"];
-    if (!Array.isArray(requests)) shape(() => { throw new ConstraintViolation("requests", "Member must not be null"); });
+    if (!Array.isArray(requests))
+      shape(() => {
+        throw new ConstraintViolation("requests", "Member must not be null");
+      });
     const list = requests as unknown[];
-    if (list.length < LIMITS.batchRequests.min) shape(() => { throw new ConstraintViolation("requests", `Member must have length greater than or equal to ${LIMITS.batchRequests.min}`, list); });
+    if (list.length < LIMITS.batchRequests.min)
+      shape(() => {
+        throw new ConstraintViolation("requests", `Member must have length greater than or equal to ${LIMITS.batchRequests.min}`, list);
+      });
     if (list.length > LIMITS.batchRequests.max) throw validation(`requests must hold at most ${LIMITS.batchRequests.max} items, got ${list.length}`);
     return list.map((r) => (typeof r === "object" && r !== null ? (r as Record<string, unknown>) : {}));
   }

@@ -39,9 +39,7 @@ const engine: Authorizer = {
   async isAuthorized(request: AuthorizationRequest): Promise<Decision> {
     if (request.resource.id === "boom") throw new Error("engine exploded");
     const allowed = request.principal.tenantId !== undefined && request.resource.id.startsWith(`${request.principal.tenantId}-`);
-    return allowed
-      ? { allowed: true, decision: "ALLOW", determiningPolicies: [], errors: [] }
-      : { allowed: false, decision: "DENY", determiningPolicies: [], errors: [] };
+    return allowed ? { allowed: true, decision: "ALLOW", determiningPolicies: [], errors: [] } : { allowed: false, decision: "DENY", determiningPolicies: [], errors: [] };
   },
 };
 
@@ -99,7 +97,10 @@ const rows: Row[] = [
   {
     name: "two Authorization headers",
     route: "plain",
-    headers: [["authorization", "Bearer {good}"], ["authorization", "Bearer {good}"]],
+    headers: [
+      ["authorization", "Bearer {good}"],
+      ["authorization", "Bearer {good}"],
+    ],
     status: 400,
     challenge: 'Bearer error="invalid_request", error_description="Several Authorization header values were sent"',
     body: denied("invalid_request", "Several Authorization header values were sent"),
@@ -108,7 +109,14 @@ const rows: Row[] = [
       body: denied("invalid_request", "The Authorization header must carry exactly one bearer token"),
     },
   },
-  { name: "expired token", route: "plain", headers: [["authorization", "Bearer {expired}"]], status: 401, challenge: 'Bearer error="invalid_token", error_description="The token has expired"', body: denied("token_expired", "The token has expired") },
+  {
+    name: "expired token",
+    route: "plain",
+    headers: [["authorization", "Bearer {expired}"]],
+    status: 401,
+    challenge: 'Bearer error="invalid_token", error_description="The token has expired"',
+    body: denied("token_expired", "The token has expired"),
+  },
   { name: "forged token", route: "plain", headers: [["authorization", "Bearer {forged}"]], status: 401, challenge: INVALID_TOKEN, body: FORGED },
   {
     name: "token of another app client",
@@ -119,11 +127,24 @@ const rows: Row[] = [
     body: denied("token_invalid", "The token was not issued to an accepted app client"),
   },
   { name: "good token", route: "plain", headers: [["authorization", "Bearer {good}"]], status: 200, challenge: null, body: { tenantId: "acme" } },
-  { name: "header selects one of the caller's tenants", route: "plain", headers: [["authorization", "Bearer {both}"], ["x-tenant-id", "globex"]], status: 200, challenge: null, body: { tenantId: "globex" } },
+  {
+    name: "header selects one of the caller's tenants",
+    route: "plain",
+    headers: [
+      ["authorization", "Bearer {both}"],
+      ["x-tenant-id", "globex"],
+    ],
+    status: 200,
+    challenge: null,
+    body: { tenantId: "globex" },
+  },
   {
     name: "hint names a tenant the caller is not in",
     route: "plain",
-    headers: [["authorization", "Bearer {good}"], ["x-tenant-id", "initech"]],
+    headers: [
+      ["authorization", "Bearer {good}"],
+      ["x-tenant-id", "initech"],
+    ],
     status: 403,
     challenge: 'Bearer error="insufficient_scope", error_description="The requested tenant is not one the caller belongs to"',
     body: denied("tenant_forbidden", "The requested tenant is not one the caller belongs to"),
@@ -131,7 +152,11 @@ const rows: Row[] = [
   {
     name: "two tenant headers",
     route: "plain",
-    headers: [["authorization", "Bearer {both}"], ["x-tenant-id", "acme"], ["x-tenant-id", "globex"]],
+    headers: [
+      ["authorization", "Bearer {both}"],
+      ["x-tenant-id", "acme"],
+      ["x-tenant-id", "globex"],
+    ],
     status: 400,
     challenge: 'Bearer error="invalid_request", error_description="Several x-tenant-id header values were sent"',
     body: denied("invalid_request", "Several x-tenant-id header values were sent"),
@@ -143,7 +168,10 @@ const rows: Row[] = [
   {
     name: "a comma in the tenant header",
     route: "plain",
-    headers: [["authorization", "Bearer {both}"], ["x-tenant-id", "acme,globex"]],
+    headers: [
+      ["authorization", "Bearer {both}"],
+      ["x-tenant-id", "acme,globex"],
+    ],
     status: 400,
     challenge: 'Bearer error="invalid_request", error_description="The x-tenant-id header names several tenants"',
     body: denied("invalid_request", "The x-tenant-id header names several tenants"),
@@ -153,13 +181,23 @@ const rows: Row[] = [
     name: "header and path name different tenants",
     route: "param",
     params: { tenantId: "globex" },
-    headers: [["authorization", "Bearer {both}"], ["x-tenant-id", "acme"]],
+    headers: [
+      ["authorization", "Bearer {both}"],
+      ["x-tenant-id", "acme"],
+    ],
     status: 400,
     challenge: 'Bearer error="invalid_request", error_description="The tenant header and the URL name different tenants"',
     body: denied("invalid_request", "The tenant header and the URL name different tenants"),
   },
   { name: "no token, header a, path b", route: "param", params: { tenantId: "globex" }, headers: [["x-tenant-id", "acme"]], status: 401, challenge: "Bearer", body: MISSING },
-  { name: "tenantParam on a route without it", route: "misplaced", headers: [["authorization", "Bearer {good}"]], status: 503, challenge: null, body: denied("tenant_unavailable", "The tenant could not be resolved") },
+  {
+    name: "tenantParam on a route without it",
+    route: "misplaced",
+    headers: [["authorization", "Bearer {good}"]],
+    status: 503,
+    challenge: null,
+    body: denied("tenant_unavailable", "The tenant could not be resolved"),
+  },
   { name: "tenantParam on a route without it, no token", route: "misplaced", headers: [], status: 401, challenge: "Bearer", body: MISSING },
   {
     name: "group guard fails",
@@ -198,7 +236,15 @@ const rows: Row[] = [
     body: denied("access_denied", "The policy does not allow this request"),
   },
   { name: "authorizer ALLOW", route: "authz", params: { doc: "acme-1" }, headers: [["authorization", "Bearer {good}"]], status: 200, challenge: null, body: { tenantId: "acme" } },
-  { name: "authorizer fails", route: "authz", params: { doc: "boom" }, headers: [["authorization", "Bearer {good}"]], status: 503, challenge: null, body: denied("authorizer_unavailable", "The policy engine could not be reached") },
+  {
+    name: "authorizer fails",
+    route: "authz",
+    params: { doc: "boom" },
+    headers: [["authorization", "Bearer {good}"]],
+    status: 503,
+    challenge: null,
+    body: denied("authorizer_unavailable", "The policy engine could not be reached"),
+  },
   { name: "optional credentials, no token", route: "optional", headers: [["x-tenant-id", "acme"]], status: 200, challenge: null, body: { tenantId: null } },
   { name: "optional credentials, another scheme", route: "optional", headers: [["authorization", "Basic dXNlcjpwYXNz"]], status: 200, challenge: null, body: { tenantId: null } },
   { name: "optional credentials, good token", route: "optional", headers: [["authorization", "Bearer {good}"]], status: 200, challenge: null, body: { tenantId: "acme" } },
@@ -209,7 +255,10 @@ const rows: Row[] = [
   {
     name: "tokenHeader sent twice",
     route: "alb",
-    headers: [[TOKEN_HEADER, "{scoped}"], [TOKEN_HEADER, "{scoped}"]],
+    headers: [
+      [TOKEN_HEADER, "{scoped}"],
+      [TOKEN_HEADER, "{scoped}"],
+    ],
     status: 400,
     challenge: `Bearer error="invalid_request", error_description="Several ${TOKEN_HEADER} header values were sent"`,
     body: denied("invalid_request", `Several ${TOKEN_HEADER} header values were sent`),
@@ -386,13 +435,18 @@ function nestDriver(name: string, platform: NestPlatform): Driver {
         apps.push(started);
         for (const r of routes) portOf[r] = started.port;
       };
-      await serve(["plain", "groups", "roles", "scopes", "authz"], { authorizer: engine }, [
-        { path: "plain" },
-        { path: "groups", decorators: [RequireGroups(...GROUPS)] },
-        { path: "roles", decorators: [RequireTenantRoles(...ROLES)] },
-        { path: "scopes", decorators: [RequireScopes(...SCOPES)] },
-        { path: "authz/:doc", decorators: [Authorize("Read", (request: TenantRequest) => ({ type: "Document", id: String(request.params["doc"]) }))] },
-      ], true);
+      await serve(
+        ["plain", "groups", "roles", "scopes", "authz"],
+        { authorizer: engine },
+        [
+          { path: "plain" },
+          { path: "groups", decorators: [RequireGroups(...GROUPS)] },
+          { path: "roles", decorators: [RequireTenantRoles(...ROLES)] },
+          { path: "scopes", decorators: [RequireScopes(...SCOPES)] },
+          { path: "authz/:doc", decorators: [Authorize("Read", (request: TenantRequest) => ({ type: "Document", id: String(request.params["doc"]) }))] },
+        ],
+        true,
+      );
       await serve(["param", "misplaced"], { tenantParam: "tenantId" }, [{ path: "tenants/:tenantId/param" }, { path: "misplaced/:other" }], false);
       await serve(["optional", "optionalGuarded"], { credentialsRequired: false }, [{ path: "optional" }, { path: "optionalGuarded", decorators: [RequireGroups(...GROUPS)] }], false);
       await serve(["alb"], { tokenHeader: TOKEN_HEADER }, [{ path: "alb" }], false);
@@ -469,7 +523,12 @@ function eventFor(fixture: string, route: Route, headers: [string, string][], pa
   setHeader(event, "authorization", undefined);
   setHeader(event, "x-tenant-id", undefined);
   const names = [...new Set(headers.map(([k]) => k))];
-  for (const name of names) setHeader(event, name, headers.filter(([k]) => k === name).map(([, v]) => v));
+  for (const name of names)
+    setHeader(
+      event,
+      name,
+      headers.filter(([k]) => k === name).map(([, v]) => v),
+    );
   if ("pathParameters" in event || fixture.startsWith("rest") || fixture.startsWith("http")) {
     event.pathParameters = Object.keys(params).length === 0 || route === "misplaced" ? (route === "misplaced" ? { other: "x" } : null) : { ...params };
   }

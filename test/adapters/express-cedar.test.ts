@@ -45,10 +45,13 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.all(
-    servers.map((s) => new Promise<void>((done) => {
-      s.close(() => done());
-      s.closeAllConnections();
-    })),
+    servers.map(
+      (s) =>
+        new Promise<void>((done) => {
+          s.close(() => done());
+          s.closeAllConnections();
+        }),
+    ),
   );
 });
 

@@ -4,14 +4,7 @@ import express from "express";
 import type { Request, Response } from "express";
 import { createTenantAuth } from "cognito-tenancy";
 import type { Authorizer, TenantPrincipal } from "cognito-tenancy";
-import {
-  authorize,
-  requireGroups,
-  requireScopes,
-  requireTenantRoles,
-  tenantAuth,
-  tenantAuthErrorHandler,
-} from "cognito-tenancy/express";
+import { authorize, requireGroups, requireScopes, requireTenantRoles, tenantAuth, tenantAuthErrorHandler } from "cognito-tenancy/express";
 
 declare const authorizer: Authorizer;
 const auth = createTenantAuth({ userPools: [{ userPoolId: "us-east-1_AbC123", clientId: "app-client", tokenUse: "id" }] });

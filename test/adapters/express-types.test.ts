@@ -31,9 +31,7 @@ describe("Express adapter types", () => {
   it("import nothing from express at run time (express is an optional peer)", () => {
     const file = join(root, "src/adapters/express.ts");
     const source = ts.createSourceFile(file, readFileSync(file, "utf8"), ts.ScriptTarget.ES2022);
-    const fromExpress = source.statements
-      .filter(ts.isImportDeclaration)
-      .filter((d) => /^express(\/|$)/.test((d.moduleSpecifier as ts.StringLiteral).text));
+    const fromExpress = source.statements.filter(ts.isImportDeclaration).filter((d) => /^express(\/|$)/.test((d.moduleSpecifier as ts.StringLiteral).text));
     expect(fromExpress.length).toBeGreaterThan(0);
     expect(fromExpress.map((d) => d.importClause?.isTypeOnly === true)).toEqual(fromExpress.map(() => true));
     expect(source.statements.filter(ts.isExportDeclaration).filter((d) => d.moduleSpecifier !== undefined)).toEqual([]);

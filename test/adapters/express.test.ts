@@ -8,15 +8,7 @@ import express4 from "express4";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { createTenantAuth } from "../../src/index.js";
 import type { AuthorizationRequest, Authorizer, Decision, TenantAuth } from "../../src/index.js";
-import {
-  authorize,
-  requireGroups,
-  requireScopes,
-  requireTenantRole,
-  requireTenantRoles,
-  tenantAuth,
-  tenantAuthErrorHandler,
-} from "../../src/adapters/express.js";
+import { authorize, requireGroups, requireScopes, requireTenantRole, requireTenantRoles, tenantAuth, tenantAuthErrorHandler } from "../../src/adapters/express.js";
 import { createTestIssuer } from "../../src/testing/index.js";
 import type { TestIssuer } from "../../src/testing/index.js";
 
@@ -127,12 +119,7 @@ function buildApp(express: ExpressLike, auth: TenantAuth, authorizer: TenantDocu
   });
   app.get("/documents/:id", tenantAuth(auth), documents, ok);
   app.delete("/documents/:id", tenantAuth(auth), documents, ok);
-  app.get(
-    "/async-resource/:id",
-    tenantAuth(auth),
-    authorize(authorizer, { action: "ReadDocument", resource: async (req) => documentOf(req) }),
-    ok,
-  );
+  app.get("/async-resource/:id", tenantAuth(auth), authorize(authorizer, { action: "ReadDocument", resource: async (req) => documentOf(req) }), ok);
   app.get("/broken", tenantAuth(auth), authorize(new UnreachableAuthorizer(), { action: "ReadDocument", resource: documentOf }), ok);
   app.get(
     "/bad-resource",
@@ -168,11 +155,7 @@ interface Reply {
   json: () => Record<string, unknown>;
 }
 
-async function call(
-  base: string,
-  path: string,
-  options: { token?: string; authorization?: string; headers?: Record<string, string>; method?: string } = {},
-): Promise<Reply> {
+async function call(base: string, path: string, options: { token?: string; authorization?: string; headers?: Record<string, string>; method?: string } = {}): Promise<Reply> {
   const headers: Record<string, string> = { ...options.headers };
   if (options.authorization !== undefined) headers["authorization"] = options.authorization;
   else if (options.token !== undefined) headers["authorization"] = `Bearer ${options.token}`;

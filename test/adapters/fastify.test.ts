@@ -280,8 +280,7 @@ describe.each(versions)("tenantAuthPlugin on %s", (_name, factory, major) => {
 
   it("lets authorize read the parsed body (it runs in preHandler)", async () => {
     const token = await issuer.idToken({ groups: ["tenant:acme:admin"] });
-    const post = (name: string) =>
-      fetch(`${base}/folders`, { method: "POST", headers: bearer(token, { "content-type": "application/json" }), body: JSON.stringify({ name }) });
+    const post = (name: string) => fetch(`${base}/folders`, { method: "POST", headers: bearer(token, { "content-type": "application/json" }), body: JSON.stringify({ name }) });
     const ok = await post("acme-reports");
     expect(ok.status).toBe(200);
     expect(authorizer.calls.at(-1)?.action).toEqual({ type: "Action", id: "CreateFolder" });
@@ -294,8 +293,7 @@ describe.each(versions)("tenantAuthPlugin on %s", (_name, factory, major) => {
   it("never parses the body of an unauthenticated or refused request", async () => {
     parsed.length = 0;
     handled.length = 0;
-    const send = (path: string, headers: Record<string, string>) =>
-      fetch(`${base}${path}`, { method: "POST", headers: { "content-type": "application/x-recorded", ...headers }, body: "payload" });
+    const send = (path: string, headers: Record<string, string>) => fetch(`${base}${path}`, { method: "POST", headers: { "content-type": "application/x-recorded", ...headers }, body: "payload" });
 
     await expectError(await send("/upload", {}), 401, "token_missing", "Bearer");
     await expectError(await send("/upload", { authorization: "Bearer bad.to.ken" }), 401, "token_invalid");
@@ -403,22 +401,16 @@ describe.each(versions)("tenantAuthPlugin registration on %s", (_name, factory) 
     const app = make();
     await app.register(tenantAuthPlugin, { auth: createTenantAuth({ userPools: [issuer.userPool] }) });
     // The plugin is loaded (awaited), so its onRoute hook refuses the route as it is declared.
-    expect(() =>
-      app.get("/x", { config: { tenantAuth: { authorize: { action: "Read", resource: { type: "Doc", id: "1" } } } } }, async () => "ok"),
-    ).toThrow(/no authorizer/);
+    expect(() => app.get("/x", { config: { tenantAuth: { authorize: { action: "Read", resource: { type: "Doc", id: "1" } } } } }, async () => "ok")).toThrow(/no authorizer/);
   });
 
   it("refuses at start a malformed route setting", async () => {
     const app = make();
     await app.register(tenantAuthPlugin, { auth: createTenantAuth({ userPools: [issuer.userPool] }) });
-    expect(() => app.get("/x", { config: { tenantAuth: { scopes: "docs/read" as unknown as string[] } } }, async () => "ok")).toThrow(
-      /scopes must be a non-empty list/,
-    );
+    expect(() => app.get("/x", { config: { tenantAuth: { scopes: "docs/read" as unknown as string[] } } }, async () => "ok")).toThrow(/scopes must be a non-empty list/);
     // An empty list would require nothing: refused, not a route open to everyone.
     for (const empty of [{ scopes: [] }, { tenantRoles: [] }, { groups: [] }, { groups: { any: [] } }, { groups: { all: [""] } }]) {
-      expect(() => app.get(`/e${JSON.stringify(empty).length}`, { config: { tenantAuth: empty } }, async () => "ok"), JSON.stringify(empty)).toThrow(
-        /non-empty list/,
-      );
+      expect(() => app.get(`/e${JSON.stringify(empty).length}`, { config: { tenantAuth: empty } }, async () => "ok"), JSON.stringify(empty)).toThrow(/non-empty list/);
     }
     expect(() => app.get("/y", { config: { tenantAuth: true as never } }, async () => "ok")).toThrow(/must be false or an object/);
   });

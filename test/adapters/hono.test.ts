@@ -80,7 +80,15 @@ describe("tenantAuth", () => {
     const heard: unknown[] = [];
     const app = new Hono();
     app.get("/misplaced", tenantAuth(auth, { tenantParam: "tenantId", onError: (err) => heard.push(err) }), (c) => c.text("never"));
-    app.get("/loud", tenantAuth(auth, { onError: () => { throw new Error("observer failed") } }), (c) => c.text("never"));
+    app.get(
+      "/loud",
+      tenantAuth(auth, {
+        onError: () => {
+          throw new Error("observer failed");
+        },
+      }),
+      (c) => c.text("never"),
+    );
     const res = await app.request("/misplaced", bearer(good));
     expect(res.status).toBe(503);
     expect(heard).toHaveLength(1);

@@ -120,12 +120,27 @@ describe.each(frameworks)("%s: headers on the wire", (_name, start) => {
   });
 
   it("baseline: one Authorization and one tenant header", async () => {
-    expect(await rawGet(app.port, [["Authorization", `Bearer ${both}`], ["X-Tenant-Id", "globex"]])).toMatchObject({ status: 200, tenant: "globex" });
+    expect(
+      await rawGet(app.port, [
+        ["Authorization", `Bearer ${both}`],
+        ["X-Tenant-Id", "globex"],
+      ]),
+    ).toMatchObject({ status: 200, tenant: "globex" });
   });
 
   it("refuses two Authorization headers (400 invalid_request), whichever comes first", async () => {
-    expect(await rawGet(app.port, [["Authorization", `Bearer ${acme}`], ["Authorization", "Bearer forged"]])).toMatchObject({ status: 400, code: "invalid_request" });
-    expect(await rawGet(app.port, [["Authorization", "Bearer forged"], ["authorization", `Bearer ${acme}`]])).toMatchObject({ status: 400, code: "invalid_request" });
+    expect(
+      await rawGet(app.port, [
+        ["Authorization", `Bearer ${acme}`],
+        ["Authorization", "Bearer forged"],
+      ]),
+    ).toMatchObject({ status: 400, code: "invalid_request" });
+    expect(
+      await rawGet(app.port, [
+        ["Authorization", "Bearer forged"],
+        ["authorization", `Bearer ${acme}`],
+      ]),
+    ).toMatchObject({ status: 400, code: "invalid_request" });
   });
 
   it("refuses two tenant headers, and one naming two tenants (400 invalid_request, not 403)", async () => {
@@ -136,19 +151,34 @@ describe.each(frameworks)("%s: headers on the wire", (_name, start) => {
   });
 
   it("a missing token is still 401 when the tenant header is bad", async () => {
-    expect(await rawGet(app.port, [["X-Tenant-Id", "acme"], ["X-Tenant-Id", "globex"]])).toMatchObject({ status: 401, code: "token_missing" });
+    expect(
+      await rawGet(app.port, [
+        ["X-Tenant-Id", "acme"],
+        ["X-Tenant-Id", "globex"],
+      ]),
+    ).toMatchObject({ status: 401, code: "token_missing" });
   });
 
   it("tokenHeader: reads the raw token an ALB forwards, and only that header", async () => {
     expect(await rawGet(alb.port, [["X-Amzn-Oidc-Accesstoken", acme]])).toMatchObject({ status: 200, tenant: "acme" });
     expect(await rawGet(alb.port, [["X-Amzn-Oidc-Accesstoken", `Bearer ${acme}`]])).toMatchObject({ status: 200, tenant: "acme" });
     expect(await rawGet(alb.port, [["Authorization", `Bearer ${acme}`]])).toMatchObject({ status: 401, code: "token_missing" });
-    expect(await rawGet(alb.port, [["X-Amzn-Oidc-Accesstoken", acme], ["X-Amzn-Oidc-Accesstoken", acme]])).toMatchObject({ status: 400, code: "invalid_request" });
+    expect(
+      await rawGet(alb.port, [
+        ["X-Amzn-Oidc-Accesstoken", acme],
+        ["X-Amzn-Oidc-Accesstoken", acme],
+      ]),
+    ).toMatchObject({ status: 400, code: "invalid_request" });
     expect(await rawGet(alb.port, [["X-Amzn-Oidc-Accesstoken", "not-a-jwt"]])).toMatchObject({ status: 401, code: "token_invalid" });
   });
 
   it("tenantHeader: false reads no tenant header", async () => {
-    expect(await rawGet(noHeader.port, [["Authorization", `Bearer ${acme}`], ["X-Tenant-Id", "globex"]])).toMatchObject({ status: 200, tenant: "acme" });
+    expect(
+      await rawGet(noHeader.port, [
+        ["Authorization", `Bearer ${acme}`],
+        ["X-Tenant-Id", "globex"],
+      ]),
+    ).toMatchObject({ status: 200, tenant: "acme" });
   });
 });
 

@@ -113,7 +113,7 @@ describe("REST TOKEN authorizer (IAM response)", () => {
     ["garbage", "Bearer not-a-jwt"],
     ["a token signed by another key", `Bearer ${"FOREIGN"}`],
     ["an expired token", `Bearer ${"EXPIRED"}`],
-  ])("throws Error(\"Unauthorized\") for %s (401)", async (_name, value) => {
+  ])('throws Error("Unauthorized") for %s (401)', async (_name, value) => {
     const token = value.replace("FOREIGN", foreign).replace("EXPIRED", expired);
     const promise = handler()(tokenEvent(token));
     await expect(promise).rejects.toThrow(Error);
@@ -135,7 +135,7 @@ describe("REST TOKEN authorizer (IAM response)", () => {
     await expect(promise).rejects.not.toHaveProperty("message", "Unauthorized");
   });
 
-  it("denies instead when onUnavailable is \"deny\"", async () => {
+  it('denies instead when onUnavailable is "deny"', async () => {
     const result = await createAuthorizerHandler(down, { onUnavailable: "deny" })(tokenEvent(`Bearer ${acme}`));
     expectPolicy(result, "Deny", REST_STAGE);
     expect(result.context).toMatchObject({ error: "jwks_unavailable" });
@@ -188,7 +188,7 @@ describe("REST REQUEST authorizer (IAM response)", () => {
     const result = await createAuthorizerHandler(auth, { authorizerContext: (_e, p) => ({ plan: "gold", seats: 5, trial: false, who: p.username }) })(event(acme));
     expect(result.context).toMatchObject({ plan: "gold", seats: 5, trial: false, tenantId: "acme", who: "alice" });
     const bad = createAuthorizerHandler(auth, { authorizerContext: () => ({ nested: { a: 1 } }) as never });
-    await expect(bad(event(acme))).rejects.toThrow("createAuthorizerHandler: authorizerContext value \"nested\" must be a string, number or boolean");
+    await expect(bad(event(acme))).rejects.toThrow('createAuthorizerHandler: authorizerContext value "nested" must be a string, number or boolean');
   });
 
   it("still reads the deprecated context: (principal, event) option without an authorizer, as authorizerContext", async () => {
@@ -207,7 +207,9 @@ describe("authorizer with a policy engine", () => {
   const engine = (answer: "ALLOW" | "DENY" | "throw"): Authorizer & { isAuthorized: ReturnType<typeof vi.fn> } => ({
     isAuthorized: vi.fn(async () => {
       if (answer === "throw") throw new Error("timeout");
-      return answer === "ALLOW" ? { allowed: true as const, decision: answer, determiningPolicies: [], errors: [] } : { allowed: false as const, decision: answer, determiningPolicies: [], errors: [] };
+      return answer === "ALLOW"
+        ? { allowed: true as const, decision: answer, determiningPolicies: [], errors: [] }
+        : { allowed: false as const, decision: answer, determiningPolicies: [], errors: [] };
     }),
   });
   const options = (authorizer: Authorizer) => ({

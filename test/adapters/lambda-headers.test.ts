@@ -136,7 +136,12 @@ describe("stageWildcardArn: only well-formed parts reach the Allow", () => {
 
   // An IAM resource with `*` (any characters, `/` included) and `?` (one character), as IAM matches it.
   const covers = (pattern: string, arn: string): boolean =>
-    new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\/]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".")}$`).test(arn);
+    new RegExp(
+      `^${pattern
+        .replace(/[.+^${}()|[\]\\/]/g, "\\$&")
+        .replace(/\*/g, ".*")
+        .replace(/\?/g, ".")}$`,
+    ).test(arn);
 
   it.each([
     ["$default route", "arn:aws:execute-api:us-east-1:123456789012:r3pmxmplak/$default/$default"],

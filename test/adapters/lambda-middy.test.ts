@@ -54,7 +54,9 @@ describe("tenantAuthMiddleware with middy()", () => {
   });
 
   it("answers an expired token on an ALB multi-value event with multiValueHeaders and statusDescription", async () => {
-    const handler = middy<ALBEvent, ALBResult>().use(tenantAuthMiddleware(auth)).handler(async () => ({ statusCode: 200 }));
+    const handler = middy<ALBEvent, ALBResult>()
+      .use(tenantAuthMiddleware(auth))
+      .handler(async () => ({ statusCode: 200 }));
     const response = await handler(loadEvent<ALBEvent>("alb-multi.json", expired), tenantContext());
     expect(response.statusCode).toBe(401);
     expect(response.statusDescription).toBe("401 Unauthorized");
@@ -64,7 +66,9 @@ describe("tenantAuthMiddleware with middy()", () => {
   });
 
   it("answers a forbidden tenant hint with 403", async () => {
-    const handler = middy().use(tenantAuthMiddleware(auth)).handler(async () => ({ statusCode: 200 }));
+    const handler = middy()
+      .use(tenantAuthMiddleware(auth))
+      .handler(async () => ({ statusCode: 200 }));
     const event = setHeader(loadEvent("http-api-v2.json", acme), "x-tenant-id", "globex");
     expect(await handler(event, tenantContext())).toMatchObject({ statusCode: 403 });
   });
@@ -81,14 +85,18 @@ describe("tenantAuthMiddleware with middy()", () => {
     expect(bodyOf(response)).toMatchObject({ error: "access_denied" });
 
     const bug = new RangeError("handler bug");
-    const broken = middy().use(tenantAuthMiddleware(auth)).handler(async () => {
-      throw bug;
-    });
+    const broken = middy()
+      .use(tenantAuthMiddleware(auth))
+      .handler(async () => {
+        throw bug;
+      });
     await expect(broken(loadEvent("http-api-v2.json", acme), tenantContext())).rejects.toBe(bug);
   });
 
   it("runs the options' guards in before", async () => {
-    const handler = middy().use(tenantAuthMiddleware(auth, { groups: ["billing"] })).handler(async () => ({ statusCode: 200 }));
+    const handler = middy()
+      .use(tenantAuthMiddleware(auth, { groups: ["billing"] }))
+      .handler(async () => ({ statusCode: 200 }));
     const response = await handler(loadEvent("alb-single.json", acme), tenantContext());
     expect(response).toMatchObject({ statusCode: 403, statusDescription: "403 Forbidden" });
   });

@@ -42,10 +42,12 @@ type AnyResult = APIGatewayProxyResult & ALBResult;
 
 function headersOf(response: AnyResult): Record<string, string> {
   if (response.multiValueHeaders) {
-    return Object.fromEntries(Object.entries(response.multiValueHeaders).map(([k, v]) => {
-      expect(v).toHaveLength(1);
-      return [k, String(v[0])];
-    }));
+    return Object.fromEntries(
+      Object.entries(response.multiValueHeaders).map(([k, v]) => {
+        expect(v).toHaveLength(1);
+        return [k, String(v[0])];
+      }),
+    );
   }
   return response.headers as Record<string, string>;
 }
@@ -206,7 +208,9 @@ describe("withTenant guards and authorizer", () => {
     return {
       isAuthorized: vi.fn(async () => {
         if (answer === "throw") throw new Error("connect ECONNREFUSED");
-        return answer === "ALLOW" ? { allowed: true as const, decision: answer, determiningPolicies: [], errors: [] } : { allowed: false as const, decision: answer, determiningPolicies: [], errors: [] };
+        return answer === "ALLOW"
+          ? { allowed: true as const, decision: answer, determiningPolicies: [], errors: [] }
+          : { allowed: false as const, decision: answer, determiningPolicies: [], errors: [] };
       }),
     };
   }

@@ -7,15 +7,7 @@ import { NestFactory } from "@nestjs/core";
 import { ExpressAdapter } from "@nestjs/platform-express";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TenantPrincipal, TenantRequest } from "../../src/adapters/nestjs.js";
-import {
-  Authorize,
-  RequireGroups,
-  RequireScopes,
-  RequireTenantRoles,
-  SkipTenantAuth,
-  TENANT_AUTH_OPTIONS,
-  TenantAuthModule,
-} from "../../src/adapters/nestjs.js";
+import { Authorize, RequireGroups, RequireScopes, RequireTenantRoles, SkipTenantAuth, TENANT_AUTH_OPTIONS, TenantAuthModule } from "../../src/adapters/nestjs.js";
 import { createCedarAuthorizer } from "../../src/authorizers/cedar.js";
 import type { Authorizer, Decision, TenantAuth } from "../../src/index.js";
 import { createTenantAuth, isTenantAuthError } from "../../src/index.js";
@@ -52,7 +44,12 @@ const bearer = (token: string, extra: Record<string, string> = {}) => ({ authori
 async function get(app: StartedNest, path: string, headers: Record<string, string> = {}) {
   const response = await fetch(`${app.url}${path}`, { headers });
   const text = await response.text();
-  return { status: response.status, challenge: response.headers.get("www-authenticate"), retryAfter: response.headers.get("retry-after"), body: text === "" ? undefined : (JSON.parse(text) as unknown) };
+  return {
+    status: response.status,
+    challenge: response.headers.get("www-authenticate"),
+    retryAfter: response.headers.get("retry-after"),
+    body: text === "" ? undefined : (JSON.parse(text) as unknown),
+  };
 }
 
 describe("setup errors are TypeErrors naming the option", () => {
@@ -125,7 +122,14 @@ describe.each<NestPlatform>(["express", "fastify"])("on the %s platform", (platf
           path: "buckets/:bucket/objects/:key",
           decorators: [Authorize("ReadObject", (request: TenantRequest) => object(String(request.params["bucket"]).replace(/-assets$/, ""), String(request.params["key"])))],
         },
-        { path: "own-error", decorators: [Authorize("ReadObject", () => { throw new Error("the app's own bug"); })] },
+        {
+          path: "own-error",
+          decorators: [
+            Authorize("ReadObject", () => {
+              throw new Error("the app's own bug");
+            }),
+          ],
+        },
       ]),
       // Class and route requirements both apply.
       testController("admin", [{ path: "staff", decorators: [RequireGroups("staff")] }, { path: "any" }], { classDecorators: [RequireTenantRoles("admin")] }),
@@ -134,13 +138,7 @@ describe.each<NestPlatform>(["express", "fastify"])("on the %s platform", (platf
     global = await startNest(platform, testModule(module, controllers, { globalGuard: true }));
 
     const noAuthorizer = TenantAuthModule.forRoot({ auth, tenantHeader: "x-org" });
-    perController = await startNest(
-      platform,
-      testModule(noAuthorizer, [
-        testController("guarded", [{ path: "me" }], { guarded: true }),
-        testController("unguarded", [{ path: "me" }]),
-      ]),
-    );
+    perController = await startNest(platform, testModule(noAuthorizer, [testController("guarded", [{ path: "me" }], { guarded: true }), testController("unguarded", [{ path: "me" }])]));
 
     const OPTIONS = "TENANCY_OPTIONS";
     const config = providerModule(OPTIONS, { header: "x-org", authorizer: failing });
@@ -185,7 +183,10 @@ describe.each<NestPlatform>(["express", "fastify"])("on the %s platform", (platf
   it("a controller's requirement and a route's both apply", async () => {
     expect(await get(global, "/admin/any", bearer(tokens.acmeAdmin))).toMatchObject({ status: 200 });
     expect(await get(global, "/admin/any", bearer(tokens.acmeViewer))).toMatchObject({ status: 403, body: { error: "access_denied" } });
-    expect(await get(global, "/admin/staff", bearer(tokens.acmeAdmin))).toMatchObject({ status: 403, body: { error: "access_denied", error_description: "The caller is not in a group this route requires" } });
+    expect(await get(global, "/admin/staff", bearer(tokens.acmeAdmin))).toMatchObject({
+      status: 403,
+      body: { error: "access_denied", error_description: "The caller is not in a group this route requires" },
+    });
     expect(await get(global, "/admin/staff", bearer(tokens.staffAdmin))).toMatchObject({ status: 200, body: { tenantId: "acme" } });
   });
 

@@ -80,7 +80,11 @@ describe("Fastify tenantAuthPlugin({ onError })", () => {
       try {
         expect((await app.inject({ url: "/a", headers: { authorization: `Bearer ${token}` } })).statusCode).toBe(503);
         expect((await app.inject({ url: "/a" })).statusCode).toBe(401);
-        if (expected) expect(seen).toEqual([{ code: "jwks_unavailable", cause: true }, { code: "token_missing", cause: false }]);
+        if (expected)
+          expect(seen).toEqual([
+            { code: "jwks_unavailable", cause: true },
+            { code: "token_missing", cause: false },
+          ]);
       } finally {
         await app.close();
       }

@@ -91,7 +91,11 @@ describe("toAuthorizationEngine", () => {
 
   it("never takes the principal from the entities: an entity not made by principalEntity() is an error, not a decision", async () => {
     const engine = toAuthorizationEngine(cedar);
-    const [request, entities] = engineCall({ principal: callers.alice.principal, action: "ReadObject", resource: { type: "Object", id: "acme-assets/x", parents: [{ type: "Bucket", id: "acme-assets" }] } });
+    const [request, entities] = engineCall({
+      principal: callers.alice.principal,
+      action: "ReadObject",
+      resource: { type: "Object", id: "acme-assets/x", parents: [{ type: "Bucket", id: "acme-assets" }] },
+    });
     const forged = { ...entities[0]!, parents: [{ type: `${NAMESPACE}::UserGroup`, id: "us-east-1_TestPool|tenant:acme" }] };
     expect(await engine.isAuthorized(request, [forged, entities[1]!])).toEqual({ type: "error", message: "authorizer_unavailable: The request's principal is not a verified principal" });
   });
@@ -99,10 +103,17 @@ describe("toAuthorizationEngine", () => {
   it("fails closed: an authorizer that throws or answers nonsense is an error answer, never allow; onError hears why", async () => {
     const seen: unknown[] = [];
     const broken: Authorizer = { isAuthorized: async () => ({ allowed: true }) as unknown as Decision };
-    const throwing: Authorizer = { isAuthorized: async () => { throw new Error("down"); } };
+    const throwing: Authorizer = {
+      isAuthorized: async () => {
+        throw new Error("down");
+      },
+    };
     const request = engineCall({ principal: callers.alice.principal, action: "ReadObject", resource: { type: "Object", id: "acme-assets/x" } });
     expect(await toAuthorizationEngine(broken, { onError: (e) => seen.push(e) }).isAuthorized(...request)).toMatchObject({ type: "error" });
-    expect(await toAuthorizationEngine(throwing, { onError: (e) => seen.push(e) }).isAuthorized(...request)).toEqual({ type: "error", message: "authorizer_unavailable: The policy engine could not be reached" });
+    expect(await toAuthorizationEngine(throwing, { onError: (e) => seen.push(e) }).isAuthorized(...request)).toEqual({
+      type: "error",
+      message: "authorizer_unavailable: The policy engine could not be reached",
+    });
     expect(seen.map((e) => (e as Error).message)).toEqual(["The policy engine answered neither ALLOW nor DENY", "The policy engine could not be reached"]);
     expect(((seen[1] as Error).cause as Error).message).toBe("down");
     expect(() => toAuthorizationEngine({} as never)).toThrow(/isAuthorized/);
@@ -113,7 +124,11 @@ describe("toAuthorizationEngine", () => {
 describe("@cedar-policy/authorization-for-expressjs with our engine, on the seed's scenario", () => {
   let server: Server;
   let base: string;
-  const failing: Authorizer = { isAuthorized: async () => { throw new Error("engine down"); } };
+  const failing: Authorizer = {
+    isAuthorized: async () => {
+      throw new Error("engine down");
+    },
+  };
 
   beforeAll(async () => {
     const config = (engine: AuthorizationEngine, principalConfiguration: ExpressAuthorizationMiddlewareConfig["principalConfiguration"]) =>
@@ -125,13 +140,31 @@ describe("@cedar-policy/authorization-for-expressjs with our engine, on the seed
     const resourceProvider = async (req: Request) => {
       const bucket = String(req.params["bucket"]);
       const tenant = bucket.replace(/-assets$/, "");
-      return { uid: { type: `${NAMESPACE}::Object`, id: `${bucket}/${String(req.params["key"])}` }, attrs: {}, parents: [{ type: `${NAMESPACE}::Bucket`, id: bucket }, { type: `${NAMESPACE}::Tenant`, id: tenant }] };
+      return {
+        uid: { type: `${NAMESPACE}::Object`, id: `${bucket}/${String(req.params["key"])}` },
+        attrs: {},
+        parents: [
+          { type: `${NAMESPACE}::Bucket`, id: bucket },
+          { type: `${NAMESPACE}::Tenant`, id: tenant },
+        ],
+      };
     };
-    const reply = (req: Request, res: Response) => res.json({ tenantId: req.tenant?.tenantId ?? null, policies: (res.locals["authorizerInfo"] as { determiningPolicies?: string[] } | undefined)?.determiningPolicies });
+    const reply = (req: Request, res: Response) =>
+      res.json({ tenantId: req.tenant?.tenantId ?? null, policies: (res.locals["authorizerInfo"] as { determiningPolicies?: string[] } | undefined)?.determiningPolicies });
     const app = express();
-    app.get("/entity/buckets/:bucket/objects/:key", tenantAuth(world.auth), withEntity.handlerSpecificMiddleware({ resourceProvider, actionProvider: () => ({ type: `${NAMESPACE}::Action`, id: "ReadObject" }) }), reply);
+    app.get(
+      "/entity/buckets/:bucket/objects/:key",
+      tenantAuth(world.auth),
+      withEntity.handlerSpecificMiddleware({ resourceProvider, actionProvider: () => ({ type: `${NAMESPACE}::Action`, id: "ReadObject" }) }),
+      reply,
+    );
     app.get("/token/buckets/:bucket/objects/:key", withToken.handlerSpecificMiddleware({ resourceProvider, actionProvider: () => ({ type: `${NAMESPACE}::Action`, id: "ReadObject" }) }), reply);
-    app.get("/broken/buckets/:bucket/objects/:key", tenantAuth(world.auth), broken.handlerSpecificMiddleware({ resourceProvider, actionProvider: () => ({ type: `${NAMESPACE}::Action`, id: "ReadObject" }) }), reply);
+    app.get(
+      "/broken/buckets/:bucket/objects/:key",
+      tenantAuth(world.auth),
+      broken.handlerSpecificMiddleware({ resourceProvider, actionProvider: () => ({ type: `${NAMESPACE}::Action`, id: "ReadObject" }) }),
+      reply,
+    );
     // Routed by the schema's own mapping (method and path), on the whole app.
     const routed = express();
     routed.use(tenantAuth(world.auth));
@@ -196,8 +229,22 @@ describe("fromAuthorizationEngine", () => {
   const engineAnswering = (answer: unknown): AuthorizationEngine => ({ isAuthorized: async () => answer as never });
 
   it.each([
-    ["throws", { isAuthorized: async () => { throw new Error("down"); } }],
-    ["throws synchronously", { isAuthorized: () => { throw new Error("down"); } }],
+    [
+      "throws",
+      {
+        isAuthorized: async () => {
+          throw new Error("down");
+        },
+      },
+    ],
+    [
+      "throws synchronously",
+      {
+        isAuthorized: () => {
+          throw new Error("down");
+        },
+      },
+    ],
     ["answers error", engineAnswering({ type: "error", message: "policy store gone" })],
     ["answers allow without authorizerInfo", engineAnswering({ type: "allow" })],
     ["answers allow with policies that are not strings", engineAnswering({ type: "allow", authorizerInfo: { principalUid: { type: "x", id: "y" }, determiningPolicies: [1] } })],

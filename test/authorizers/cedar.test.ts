@@ -82,7 +82,7 @@ describe("createCedarAuthorizer", () => {
 
 describe("invalid policies and schemas fail at start with the parser's message and location", () => {
   it("a syntax error names line and column", async () => {
-    const err = await createCedarAuthorizer({ namespace: NAMESPACE, policies: 'permit (principal, action, resource)\nwhen { principal.x == };' })
+    const err = await createCedarAuthorizer({ namespace: NAMESPACE, policies: "permit (principal, action, resource)\nwhen { principal.x == };" })
       .ready()
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(CedarPolicyError);
@@ -149,9 +149,7 @@ describe("evaluation errors never allow", () => {
   it("a request Cedar cannot evaluate rejects with authorizer_unavailable", async () => {
     const a = createCedarAuthorizer({ namespace: NAMESPACE, policies: POLICIES, schema: SCHEMA });
     // `undeclared` is not in the schema's context for ReadObject.
-    const err = await a
-      .isAuthorized({ principal: alice.principal, action: "ReadObject", resource: object("acme"), context: { undeclared: 1 } })
-      .catch((e: unknown) => e);
+    const err = await a.isAuthorized({ principal: alice.principal, action: "ReadObject", resource: object("acme"), context: { undeclared: 1 } }).catch((e: unknown) => e);
     expect(isTenantAuthError(err) && err.code).toBe("authorizer_unavailable");
     // The client's description is generic; Cedar's own message is kept in cause for the logs.
     expect((err as Error).message).toBe("The policy engine could not decide");

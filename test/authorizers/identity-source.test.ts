@@ -116,7 +116,9 @@ describe("ready() names what is wrong", () => {
 
   it("a store that does not exist, or an id that is not one: ready() rejects naming the cause", async () => {
     const s = await store(`permit (principal, action, resource);`);
-    await expect(s.authorizer({ policyStoreId: "PSwrong" }).ready()).rejects.toThrow(/policy store "PSwrong" could not be read \(GetPolicyStore\): ResourceNotFoundException.*check policyStoreId and region/);
+    await expect(s.authorizer({ policyStoreId: "PSwrong" }).ready()).rejects.toThrow(
+      /policy store "PSwrong" could not be read \(GetPolicyStore\): ResourceNotFoundException.*check policyStoreId and region/,
+    );
     await expect(s.authorizer({ policyStoreId: "not a store id" }).ready()).rejects.toThrow(/ValidationException/);
     // Without ready(): 503 with the same cause, for the logs.
     const err = await unavailable(s.authorizer({ policyStoreId: "PSwrong" }).isAuthorized(readDoc(await principal("ada", []))));

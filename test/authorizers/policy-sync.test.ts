@@ -25,7 +25,14 @@ const open: { close(): unknown }[] = [];
 const HOUR = 3_600_000;
 
 async function store(o: { validationMode?: "STRICT" | "OFF"; policies?: string; policyStoreId?: string } = {}): Promise<{ emulator: VerifiedPermissionsEmulator; admin: PolicyStoreAdmin }> {
-  const emulator = await startVerifiedPermissionsEmulator({ policies: o.policies ?? POLICIES, schema: SCHEMA, userPools: [s.issuer.userPool], namespace: NAMESPACE, ...(o.validationMode ? { validationMode: o.validationMode } : {}), ...(o.policyStoreId ? { policyStoreId: o.policyStoreId } : {}) });
+  const emulator = await startVerifiedPermissionsEmulator({
+    policies: o.policies ?? POLICIES,
+    schema: SCHEMA,
+    userPools: [s.issuer.userPool],
+    namespace: NAMESPACE,
+    ...(o.validationMode ? { validationMode: o.validationMode } : {}),
+    ...(o.policyStoreId ? { policyStoreId: o.policyStoreId } : {}),
+  });
   const admin = policyStoreAdmin(emulator);
   open.push(emulator, { close: () => admin.client.destroy() });
   return { emulator, admin };
@@ -111,7 +118,9 @@ describe("policy sync: loading", () => {
     expect(emulator.calls).toMatchObject({ ListPolicies: 1, GetSchema: 1, BatchGetPolicy: 0, ListPolicyTemplates: 0 });
 
     // globex may now read acme's bucket: one new policy, one BatchGetPolicy.
-    const id = await admin.createPolicy(`permit (principal in ${NAMESPACE}::UserGroup::"us-east-1_TestPool|tenant:globex", action == ${NAMESPACE}::Action::"ReadObject", resource in ${NAMESPACE}::Bucket::"acme-assets");`);
+    const id = await admin.createPolicy(
+      `permit (principal in ${NAMESPACE}::UserGroup::"us-east-1_TestPool|tenant:globex", action == ${NAMESPACE}::Action::"ReadObject", resource in ${NAMESPACE}::Bucket::"acme-assets");`,
+    );
     expect((await authz.isAuthorized(read(gabe, "acme"))).allowed).toBe(false);
     emulator.resetCalls();
     expect(await authz.refresh()).toBe(true);
@@ -119,7 +128,10 @@ describe("policy sync: loading", () => {
     expect(strip(await authz.isAuthorized(read(gabe, "acme")))).toEqual({ decision: "ALLOW", determiningPolicies: [id], errors: [] });
 
     // An update (the action changes) and a delete.
-    await admin.updatePolicy(id, `permit (principal in ${NAMESPACE}::UserGroup::"us-east-1_TestPool|tenant:globex", action == ${NAMESPACE}::Action::"ListBucket", resource in ${NAMESPACE}::Bucket::"acme-assets");`);
+    await admin.updatePolicy(
+      id,
+      `permit (principal in ${NAMESPACE}::UserGroup::"us-east-1_TestPool|tenant:globex", action == ${NAMESPACE}::Action::"ListBucket", resource in ${NAMESPACE}::Bucket::"acme-assets");`,
+    );
     expect(await authz.refresh()).toBe(true);
     expect((await authz.isAuthorized(read(gabe, "acme"))).allowed).toBe(false);
     expect((await authz.isAuthorized(list(gabe, "acme"))).allowed).toBe(true);
@@ -151,7 +163,9 @@ describe("policy sync: loading", () => {
     intervals.mockRestore();
     expect(timer).toBeDefined();
     expect(timer!.hasRef()).toBe(false);
-    await admin.createPolicy(`permit (principal in ${NAMESPACE}::UserGroup::"us-east-1_TestPool|tenant:globex", action == ${NAMESPACE}::Action::"ReadObject", resource in ${NAMESPACE}::Bucket::"acme-assets");`);
+    await admin.createPolicy(
+      `permit (principal in ${NAMESPACE}::UserGroup::"us-east-1_TestPool|tenant:globex", action == ${NAMESPACE}::Action::"ReadObject", resource in ${NAMESPACE}::Bucket::"acme-assets");`,
+    );
     await vi.waitFor(async () => expect((await authz.isAuthorized(read(gabe, "acme"))).allowed).toBe(true), { timeout: 30_000, interval: 100 });
     authz.close();
     expect(await refusal(authz.isAuthorized(read(alice, "acme")))).toBe("503 authorizer_unavailable");
@@ -205,7 +219,9 @@ describe("policy sync: failing closed", () => {
     const authz = synced(emulator, { onError: (e) => errors.push(e) });
     await authz.ready();
     // Store validation is off, so the store takes a policy the schema refuses, beside one that would let globex in.
-    const opening = await admin.createPolicy(`permit (principal in ${NAMESPACE}::UserGroup::"us-east-1_TestPool|tenant:globex", action == ${NAMESPACE}::Action::"ReadObject", resource in ${NAMESPACE}::Bucket::"acme-assets");`);
+    const opening = await admin.createPolicy(
+      `permit (principal in ${NAMESPACE}::UserGroup::"us-east-1_TestPool|tenant:globex", action == ${NAMESPACE}::Action::"ReadObject", resource in ${NAMESPACE}::Bucket::"acme-assets");`,
+    );
     const bad = await admin.createPolicy(`permit (principal, action == ${NAMESPACE}::Action::"DeleteEverything", resource);`);
     await expect(authz.refresh()).rejects.toThrow(/do not pass Cedar; the previous set stays in use/);
     expect(errors.map((e) => e.message)).toEqual([expect.stringMatching(/DeleteEverything/)]);
@@ -334,7 +350,9 @@ describe("equivalence with Verified Permissions", () => {
       const { emulator, admin } = await store();
       const templateId = await admin.createTemplate(TEMPLATE);
       await admin.link(templateId, { principal: group("tenant:initech"), resource: bucketId("globex-assets") });
-      await admin.createPolicy(`forbid (principal in ${NAMESPACE}::UserGroup::"us-east-1_TestPool|tenant:acme", action == ${NAMESPACE}::Action::"ReadObject", resource) when { resource in ${NAMESPACE}::Bucket::"acme-assets" && principal has email && principal.email like "dana*" };`);
+      await admin.createPolicy(
+        `forbid (principal in ${NAMESPACE}::UserGroup::"us-east-1_TestPool|tenant:acme", action == ${NAMESPACE}::Action::"ReadObject", resource) when { resource in ${NAMESPACE}::Bucket::"acme-assets" && principal has email && principal.email like "dana*" };`,
+      );
       const o = tenantEntityType ? { tenantEntityType } : {};
       const local = synced(emulator, {}, o);
       const client = new VerifiedPermissionsClient({ ...emulator.clientConfig, maxAttempts: 1 });

@@ -15,8 +15,7 @@ let client: VerifiedPermissionsClient;
 let callers: Caller[];
 let alice: Caller;
 
-const sdkClient = (endpoint: string) =>
-  new VerifiedPermissionsClient({ endpoint, region: "us-east-1", credentials: { accessKeyId: "test", secretAccessKey: "test" }, maxAttempts: 1 });
+const sdkClient = (endpoint: string) => new VerifiedPermissionsClient({ endpoint, region: "us-east-1", credentials: { accessKeyId: "test", secretAccessKey: "test" }, maxAttempts: 1 });
 
 beforeAll(async () => {
   s = await scenario();
@@ -373,7 +372,10 @@ describe("clients", () => {
         resource: { entityType: "TenancyDemo::Object", entityId: "acme-assets/x" },
         entities: {
           entityList: [
-            { identifier: { entityType: "TenancyDemo::User", entityId: "us-east-1_TestPool|sub-alice" }, parents: [{ entityType: "TenancyDemo::UserGroup", entityId: "us-east-1_TestPool|tenant:acme" }] },
+            {
+              identifier: { entityType: "TenancyDemo::User", entityId: "us-east-1_TestPool|sub-alice" },
+              parents: [{ entityType: "TenancyDemo::UserGroup", entityId: "us-east-1_TestPool|tenant:acme" }],
+            },
             { identifier: { entityType: "TenancyDemo::Object", entityId: "acme-assets/x" }, parents: [{ entityType: "TenancyDemo::Bucket", entityId: "acme-assets" }] },
           ],
         },
@@ -381,9 +383,7 @@ describe("clients", () => {
     );
     expect(out.decision).toBe("ALLOW");
     expect(out.determiningPolicies).toEqual([{ policyId: "acme-reads-own-bucket" }]);
-    const err = await client
-      .send(new BatchIsAuthorizedCommand({ policyStoreId: emulator.policyStoreId, requests: [] }))
-      .catch((e: unknown) => e as Error & { $metadata: { httpStatusCode: number } });
+    const err = await client.send(new BatchIsAuthorizedCommand({ policyStoreId: emulator.policyStoreId, requests: [] })).catch((e: unknown) => e as Error & { $metadata: { httpStatusCode: number } });
     expect(err).toMatchObject({ name: "ValidationException", $metadata: { httpStatusCode: 400 } });
   });
 });

@@ -68,7 +68,7 @@ describe('mode "withToken" sends no entity of the group type beside the token', 
   const groupTyped = () =>
     sent
       .filter((c) => c.operation.endsWith("WithToken"))
-      .flatMap((c) => ((c.input["entities"] as { entityList?: { identifier: { entityType: string } }[] } | undefined)?.entityList ?? []))
+      .flatMap((c) => (c.input["entities"] as { entityList?: { identifier: { entityType: string } }[] } | undefined)?.entityList ?? [])
       .filter((e) => e.identifier.entityType === `${NAMESPACE}::UserGroup`);
 
   for (const batched of [false, true]) {
@@ -87,10 +87,7 @@ describe('mode "withToken" sends no entity of the group type beside the token', 
       const withToken = vp({ ...o, mode: "withToken" });
       const cases = matrix(callers);
       const expected = await Promise.all(cases.map((c) => local.isAuthorized(c.request)));
-      const [viaEntities, viaToken] = await Promise.all([
-        Promise.all(cases.map((c) => entities.isAuthorized(c.request))),
-        Promise.all(cases.map((c) => withToken.isAuthorized(c.request))),
-      ]);
+      const [viaEntities, viaToken] = await Promise.all([Promise.all(cases.map((c) => entities.isAuthorized(c.request))), Promise.all(cases.map((c) => withToken.isAuthorized(c.request)))]);
       cases.forEach((c, i) => {
         expect(strip(viaEntities[i]!), c.label).toEqual(strip(expected[i]!));
         expect(strip(viaToken[i]!), c.label).toEqual(strip(expected[i]!));
@@ -103,7 +100,7 @@ describe('mode "withToken" sends no entity of the group type beside the token', 
       // Tenants still go, as entities of their own type.
       const tenantTyped = sent
         .filter((c) => c.operation.endsWith("WithToken"))
-        .flatMap((c) => ((c.input["entities"] as { entityList?: { identifier: { entityType: string } }[] } | undefined)?.entityList ?? []))
+        .flatMap((c) => (c.input["entities"] as { entityList?: { identifier: { entityType: string } }[] } | undefined)?.entityList ?? [])
         .filter((e) => e.identifier.entityType === `${NAMESPACE}::Tenant`);
       expect(tenantTyped.length).toBeGreaterThan(0);
     });
@@ -113,8 +110,17 @@ describe('mode "withToken" sends no entity of the group type beside the token', 
     const alice = await s.caller("alice", ["tenant:acme"]);
     const a = vp({ mode: "withToken", cache: false });
     const err = await a
-      .isAuthorized({ principal: alice.principal, token: alice.token, action: "ReadObject", resource: object("acme"), entities: [{ uid: { type: `${NAMESPACE}::UserGroup`, id: "x" }, attrs: {}, parents: [] }] })
-      .then(() => undefined, (e: unknown) => e as { code?: string; cause?: Error });
+      .isAuthorized({
+        principal: alice.principal,
+        token: alice.token,
+        action: "ReadObject",
+        resource: object("acme"),
+        entities: [{ uid: { type: `${NAMESPACE}::UserGroup`, id: "x" }, attrs: {}, parents: [] }],
+      })
+      .then(
+        () => undefined,
+        (e: unknown) => e as { code?: string; cause?: Error },
+      );
     expect(err?.code).toBe("authorizer_unavailable");
     expect(err?.cause?.message).toMatch(/group type/);
     expect(sent.filter((c) => c.operation.includes("IsAuthorized"))).toEqual([]);

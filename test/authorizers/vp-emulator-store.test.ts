@@ -54,12 +54,20 @@ describe("the emulator's policy store operations", () => {
     const one = await admin.client.send(new GetPolicyCommand({ policyStoreId, policyId: created[1]! }));
     expect(one.definition).toEqual({ static: { description: "p1", statement: `permit (principal == TenancyDemo::User::"u1", action, resource);` } });
     const batch = await admin.client.send(
-      new BatchGetPolicyCommand({ requests: [{ policyStoreId, policyId: created[2]! }, { policyStoreId, policyId: "nope" }, { policyStoreId: "PSother", policyId: created[2]! }] }),
+      new BatchGetPolicyCommand({
+        requests: [
+          { policyStoreId, policyId: created[2]! },
+          { policyStoreId, policyId: "nope" },
+          { policyStoreId: "PSother", policyId: created[2]! },
+        ],
+      }),
     );
     expect(batch.results!.map((r) => r.policyId)).toEqual([created[2]]);
     expect(batch.results![0]!.definition!.static!.statement).toContain('"u2"');
     expect(batch.errors!.map((e) => e.code)).toEqual(["POLICY_NOT_FOUND", "POLICY_STORE_NOT_FOUND"]);
-    await expect(admin.client.send(new BatchGetPolicyCommand({ requests: Array.from({ length: 101 }, () => ({ policyStoreId, policyId: "x" })) }))).rejects.toMatchObject({ name: "ValidationException" });
+    await expect(admin.client.send(new BatchGetPolicyCommand({ requests: Array.from({ length: 101 }, () => ({ policyStoreId, policyId: "x" })) }))).rejects.toMatchObject({
+      name: "ValidationException",
+    });
     await expect(admin.client.send(new GetPolicyCommand({ policyStoreId, policyId: "bad id!" }))).rejects.toMatchObject({ name: "ValidationException" });
     await expect(admin.client.send(new GetPolicyCommand({ policyStoreId, policyId: "missing" }))).rejects.toMatchObject({ name: "ResourceNotFoundException" });
     for (const id of created) await admin.deletePolicy(id);
@@ -73,7 +81,11 @@ describe("the emulator's policy store operations", () => {
     const linkId = await admin.link(templateId, { principal: user("erin"), resource: bucket("globex-assets") });
     const linked = await admin.client.send(new ListPoliciesCommand({ policyStoreId, filter: { policyType: "TEMPLATE_LINKED" } }));
     expect(linked.policies).toEqual([
-      expect.objectContaining({ policyId: linkId, policyType: "TEMPLATE_LINKED", definition: { templateLinked: { policyTemplateId: templateId, principal: user("erin"), resource: bucket("globex-assets") } } }),
+      expect.objectContaining({
+        policyId: linkId,
+        policyType: "TEMPLATE_LINKED",
+        definition: { templateLinked: { policyTemplateId: templateId, principal: user("erin"), resource: bucket("globex-assets") } },
+      }),
     ]);
     const ask = () =>
       admin.client.send(
@@ -103,7 +115,9 @@ describe("the emulator's policy store operations", () => {
     await admin.updatePolicy(id, `permit (principal == TenancyDemo::User::"x", action == TenancyDemo::Action::"ListBucket", resource);`);
     await expect(admin.updatePolicy(id, `forbid (principal == TenancyDemo::User::"x", action == TenancyDemo::Action::"ListBucket", resource);`)).rejects.toMatchObject({ name: "ValidationException" });
     await expect(admin.updatePolicy(id, `permit (principal == TenancyDemo::User::"y", action, resource);`)).rejects.toMatchObject({ name: "ValidationException" });
-    await expect(admin.client.send(new UpdatePolicyCommand({ policyStoreId, policyId: "missing", definition: { static: { statement: "permit (principal, action, resource);" } } }))).rejects.toMatchObject({
+    await expect(
+      admin.client.send(new UpdatePolicyCommand({ policyStoreId, policyId: "missing", definition: { static: { statement: "permit (principal, action, resource);" } } })),
+    ).rejects.toMatchObject({
       name: "ResourceNotFoundException",
     });
     await admin.deletePolicy(id);

@@ -37,7 +37,17 @@ describe("createVerifiedPermissionsAuthorizer options", () => {
   });
 
   it("accepts the documented shapes", () => {
-    for (const extra of [{}, { batch: false }, { batch: true }, { batch: {} }, { cache: false }, { cache: { ttlMs: 0, maxEntries: 1 } }, { timeoutMs: 1 }, { retry: { maxAttempts: 1, baseDelayMs: 0 } }, { mode: "withToken" }]) {
+    for (const extra of [
+      {},
+      { batch: false },
+      { batch: true },
+      { batch: {} },
+      { cache: false },
+      { cache: { ttlMs: 0, maxEntries: 1 } },
+      { timeoutMs: 1 },
+      { retry: { maxAttempts: 1, baseDelayMs: 0 } },
+      { mode: "withToken" },
+    ]) {
       expect(make(extra), JSON.stringify(extra)).not.toThrow();
     }
   });

@@ -39,7 +39,7 @@ beforeAll(async () => {
 });
 
 describe("toCedarEntities: the service's Cognito identity-source mapping", () => {
-  it("principal <ns>::User::\"<pool>|<sub>\", one UserGroup parent per group", () => {
+  it('principal <ns>::User::"<pool>|<sub>", one UserGroup parent per group', () => {
     const m = toCedarEntities(idPrincipal, { namespace: "TenancyDemo" });
     expect(m.principal).toEqual({ type: "TenancyDemo::User", id: "us-east-1_TestPool|s-1" });
     expect(m.principalIdentifier).toEqual({ entityType: "TenancyDemo::User", entityId: "us-east-1_TestPool|s-1" });
@@ -102,7 +102,15 @@ describe("toCedarEntities: the service's Cognito identity-source mapping", () =>
   it("a claim named __proto__ is an attribute, not a prototype", async () => {
     const issuer = await createTestIssuer();
     const auth = createTenantAuth({ userPools: [issuer.userPool], requireTenant: false });
-    const token = await issuer.sign({ ...JSON.parse('{"__proto__": {"polluted": true}}'), sub: "p", iss: issuer.issuer, aud: issuer.clientId, token_use: "id", exp: Math.floor(Date.now() / 1000) + 60, iat: Math.floor(Date.now() / 1000) });
+    const token = await issuer.sign({
+      ...JSON.parse('{"__proto__": {"polluted": true}}'),
+      sub: "p",
+      iss: issuer.issuer,
+      aud: issuer.clientId,
+      token_use: "id",
+      exp: Math.floor(Date.now() / 1000) + 60,
+      iat: Math.floor(Date.now() / 1000),
+    });
     const p = await auth.resolveTenant(token).catch(() => undefined);
     if (!p) return; // the core may refuse such a token outright: fine too
     const attrs = toCedarEntities(p, { namespace: "N" }).entities[0]!.attrs as Record<string, unknown>;

@@ -45,9 +45,7 @@ describe("TenantAuthError", () => {
 
   it("puts required scopes in the insufficient_scope challenge", () => {
     const err = new TenantAuthError("insufficient_scope", "needs more", { scope: ["assets/read", "assets/write"] });
-    expect(err.headers["WWW-Authenticate"]).toBe(
-      'Bearer error="insufficient_scope", error_description="needs more", scope="assets/read assets/write"',
-    );
+    expect(err.headers["WWW-Authenticate"]).toBe('Bearer error="insufficient_scope", error_description="needs more", scope="assets/read assets/write"');
   });
 
   it("escapes quotes and strips control characters in challenge parameters", () => {

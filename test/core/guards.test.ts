@@ -79,4 +79,3 @@ describe("authorizeOrThrow", () => {
     expect(seen).toEqual(["ALLOW:p1", "DENY:f1"]);
   });
 });
-

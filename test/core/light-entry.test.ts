@@ -42,16 +42,31 @@ describe("the core entry (cognito-tenancy)", () => {
 
 describe("the NestJS and Cedar authorization-engine entries", () => {
   const NEW = ["src/adapters/nestjs.ts", "src/authorizers/cedar-authorization.ts"];
-  const OTHERS = ["src/index.ts", "src/adapters/express.ts", "src/adapters/fastify.ts", "src/adapters/lambda.ts", "src/authorizers/cedar.ts", "src/authorizers/verified-permissions.ts", "src/credentials/index.ts", "src/testing/index.ts"];
+  const OTHERS = [
+    "src/index.ts",
+    "src/adapters/express.ts",
+    "src/adapters/fastify.ts",
+    "src/adapters/lambda.ts",
+    "src/authorizers/cedar.ts",
+    "src/authorizers/verified-permissions.ts",
+    "src/credentials/index.ts",
+    "src/testing/index.ts",
+  ];
 
   it("are loaded by no other entry, and no other entry imports @nestjs or @cedar-policy/cedar-authorization", async () => {
     const { build } = await import("esbuild");
     for (const entry of OTHERS) {
       const result = await build({ entryPoints: [entry], bundle: true, format: "esm", platform: "node", packages: "external", write: false, metafile: true, logLevel: "silent" });
       const inputs = Object.keys(result.metafile.inputs);
-      expect(inputs.filter((i) => NEW.includes(i)), entry).toEqual([]);
+      expect(
+        inputs.filter((i) => NEW.includes(i)),
+        entry,
+      ).toEqual([]);
       const externals = Object.values(result.metafile.inputs).flatMap((i) => i.imports.filter((imp) => imp.external).map((imp) => imp.path));
-      expect(externals.filter((p) => /^@nestjs\/|^@cedar-policy\/cedar-authorization|^@cedar-policy\/authorization-for/.test(p)), entry).toEqual([]);
+      expect(
+        externals.filter((p) => /^@nestjs\/|^@cedar-policy\/cedar-authorization|^@cedar-policy\/authorization-for/.test(p)),
+        entry,
+      ).toEqual([]);
     }
   }, 60_000);
 

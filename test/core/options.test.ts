@@ -33,19 +33,15 @@ describe("validateOptions", () => {
   });
 
   it("names unknown keys with the likely intended one", () => {
-    expect(() => validateOptions({ name: "x", tenant: {} }, schema, { where: "createTenantAuth" })).toThrow(
-      /^createTenantAuth: unknown option tenant \(did you mean tenants\?\); known: /,
-    );
+    expect(() => validateOptions({ name: "x", tenant: {} }, schema, { where: "createTenantAuth" })).toThrow(/^createTenantAuth: unknown option tenant \(did you mean tenants\?\); known: /);
     expect(() => validateOptions({ name: "x", requiredTenant: true }, schema, { where: "w" })).toThrow("did you mean requireTenant?");
     expect(() => validateOptions({ name: "x", timeoutms: 1 }, schema, { where: "w" })).toThrow("did you mean timeoutMs?");
     expect(() => validateOptions({ name: "x", zzz: 1 }, schema, { where: "w" })).toThrow(/unknown option zzz; known/);
   });
 
   it("puts the nested path in messages", () => {
-    expect(() => validateOptions({ name: "x", timeoutMs: "5" }, schema, { where: "createTenantAuth", path: "jwks." })).toThrow(
-      /^createTenantAuth: jwks\.timeoutMs must be an integer/,
-    );
-    expect(() => validateOptions("nope", schema, { where: "createTenantAuth", path: "jwks." })).toThrow("createTenantAuth: jwks must be an object, got the string \"nope\"");
+    expect(() => validateOptions({ name: "x", timeoutMs: "5" }, schema, { where: "createTenantAuth", path: "jwks." })).toThrow(/^createTenantAuth: jwks\.timeoutMs must be an integer/);
+    expect(() => validateOptions("nope", schema, { where: "createTenantAuth", path: "jwks." })).toThrow('createTenantAuth: jwks must be an object, got the string "nope"');
   });
 
   it("requires required keys, and checks other types", () => {
@@ -57,7 +53,14 @@ describe("validateOptions", () => {
   });
 
   it("runs custom checks", () => {
-    expect(() => checkOption(3, "n", { type: "custom", check: (v, name) => { if (v !== 2) throw new TypeError(`${name} must be 2`); } })).toThrow("n must be 2");
+    expect(() =>
+      checkOption(3, "n", {
+        type: "custom",
+        check: (v, name) => {
+          if (v !== 2) throw new TypeError(`${name} must be 2`);
+        },
+      }),
+    ).toThrow("n must be 2");
   });
 });
 
@@ -75,9 +78,7 @@ describe("renamed options", () => {
   });
 
   it("refuses both names at once, and lists only current names for unknown keys", () => {
-    expect(() => validateOptions({ name: "x", timeout: 5, timeoutMs: 5 }, renamed, { where: "w" })).toThrow(
-      "w: timeout is the deprecated name of timeoutMs; give only timeoutMs",
-    );
+    expect(() => validateOptions({ name: "x", timeout: 5, timeoutMs: 5 }, renamed, { where: "w" })).toThrow("w: timeout is the deprecated name of timeoutMs; give only timeoutMs");
     expect(() => validateOptions({ name: "x", timeoutz: 5 }, renamed, { where: "w" })).toThrow(
       /unknown option timeoutz \(did you mean timeoutMs\?\); known: timeoutMs, tolerance, tenants, requireTenant, mode, name$/,
     );

@@ -111,7 +111,14 @@ describe("authorization spans", () => {
       expect((await vp.isAuthorized({ ...request, resource: bucket("globex") })).decision).toBe("DENY");
       const authorize = spans("cognito_tenancy.authorize").map((span) => span.attributes);
       expect(authorize).toEqual([
-        expect.objectContaining({ "cognito_tenancy.engine": "cedar", "cognito_tenancy.action": "ListBucket", "cognito_tenancy.resource_type": "Bucket", "cognito_tenancy.tenant_id": "acme", "cognito_tenancy.decision": "ALLOW", "cognito_tenancy.determining_policies": 1 }),
+        expect.objectContaining({
+          "cognito_tenancy.engine": "cedar",
+          "cognito_tenancy.action": "ListBucket",
+          "cognito_tenancy.resource_type": "Bucket",
+          "cognito_tenancy.tenant_id": "acme",
+          "cognito_tenancy.decision": "ALLOW",
+          "cognito_tenancy.determining_policies": 1,
+        }),
         expect.objectContaining({ "cognito_tenancy.engine": "verified-permissions", "cognito_tenancy.decision": "DENY", "cognito_tenancy.determining_policies": 0 }),
         expect.objectContaining({ "cognito_tenancy.engine": "verified-permissions", "cognito_tenancy.decision": "DENY", "cognito_tenancy.cache_hit": true }),
       ]);

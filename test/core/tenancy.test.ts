@@ -10,8 +10,7 @@ const ROLE_G = "arn:aws:iam::123456789012:role/tenants/globex";
 function claims(extra: Record<string, unknown> = {}): Record<string, unknown> {
   return { sub: "u-1", iss: ISS, aud: "client-1", token_use: "id", exp: 2_000_000_000, ...extra };
 }
-const resolve = (extra: Record<string, unknown>, options: PrincipalFromClaimsOptions = {}) =>
-  principalFromClaims(claims(extra), options);
+const resolve = (extra: Record<string, unknown>, options: PrincipalFromClaimsOptions = {}) => principalFromClaims(claims(extra), options);
 
 describe("groups strategy (default)", () => {
   it("tenant:<id> and tenant:<id>:<role> make one membership with roles", async () => {

@@ -25,8 +25,7 @@ async function listen(i: TestIssuer): Promise<JwksServer & { userPool: UserPoolC
   return server;
 }
 
-const auth = (options: Partial<TenantAuthOptions> = {}) =>
-  createTenantAuth({ userPools: [issuer.userPool], requireTenant: false, ...options });
+const auth = (options: Partial<TenantAuthOptions> = {}) => createTenantAuth({ userPools: [issuer.userPool], requireTenant: false, ...options });
 
 describe("verification", () => {
   it("accepts both token uses from a pool with tokenUse: null", async () => {
@@ -146,7 +145,15 @@ describe("configuration", () => {
     ["empty client list", { userPools: [{ userPoolId: "us-east-1_X", clientId: [], tokenUse: "id" }] }],
     ["not a pool id", { userPools: [{ userPoolId: "pool", clientId: "c", tokenUse: "id" }] }],
     ["http JWKS off loopback", { userPools: [{ userPoolId: "p", issuer: "http://idp.example/p", clientId: null, tokenUse: null }] }],
-    ["a pool twice", { userPools: [{ userPoolId: "us-east-1_X", clientId: "c", tokenUse: "id" }, { userPoolId: "us-east-1_X", clientId: "d", tokenUse: "id" }] }],
+    [
+      "a pool twice",
+      {
+        userPools: [
+          { userPoolId: "us-east-1_X", clientId: "c", tokenUse: "id" },
+          { userPoolId: "us-east-1_X", clientId: "d", tokenUse: "id" },
+        ],
+      },
+    ],
   ])("%s throws a TypeError at start", (_label, options) => {
     expect(() => createTenantAuth(options as never)).toThrow(TypeError);
   });
@@ -155,7 +162,12 @@ describe("configuration", () => {
     const pool = { userPoolId: "p", issuer: "http://idp.internal:9229/p", clientId: null, tokenUse: null } as const;
     expect(() => createTenantAuth({ userPools: [pool], jwks: { allowInsecureHttp: true } })).not.toThrow();
     expect(() =>
-      createTenantAuth({ userPools: [{ ...pool, issuer: "http://localhost:9229/p" }, { ...pool, userPoolId: "q", issuer: "http://127.0.0.1:9229/q" }] }),
+      createTenantAuth({
+        userPools: [
+          { ...pool, issuer: "http://localhost:9229/p" },
+          { ...pool, userPoolId: "q", issuer: "http://127.0.0.1:9229/q" },
+        ],
+      }),
     ).not.toThrow();
   });
 });

@@ -44,12 +44,8 @@ function deferred(): { promise: Promise<void>; release: () => void } {
 describe("setup", () => {
   it("needs userPools or resolveUserPool, and refuses resolver settings without a resolver", () => {
     expect(() => createTenantAuth({ userPools: [] })).toThrow(/userPools must list at least one user pool.*resolveUserPool/);
-    expect(() => createTenantAuth({ userPools: [fleet.pools[0]!.userPool], userPoolCache: { maxEntries: 5 } })).toThrow(
-      /userPoolCache needs resolveUserPool/,
-    );
-    expect(() => createTenantAuth({ userPools: [fleet.pools[0]!.userPool], emulatorIssuers: ["http://127.0.0.1:1/"] })).toThrow(
-      /emulatorIssuers needs resolveUserPool/,
-    );
+    expect(() => createTenantAuth({ userPools: [fleet.pools[0]!.userPool], userPoolCache: { maxEntries: 5 } })).toThrow(/userPoolCache needs resolveUserPool/);
+    expect(() => createTenantAuth({ userPools: [fleet.pools[0]!.userPool], emulatorIssuers: ["http://127.0.0.1:1/"] })).toThrow(/emulatorIssuers needs resolveUserPool/);
     const resolve = () => undefined;
     expect(() => createTenantAuth({ userPools: [], resolveUserPool: "x" as never })).toThrow(/resolveUserPool must be a function/);
     expect(() => createTenantAuth({ userPools: [], resolveUserPool: resolve, userPoolCache: { max: 5 } as never })).toThrow(
@@ -57,9 +53,7 @@ describe("setup", () => {
     );
     expect(() => createTenantAuth({ userPools: [], resolveUserPool: resolve, userPoolCache: { ttlMs: 0 } })).toThrow(/userPoolCache\.ttlMs/);
     // A prefix without its closing slash would admit http://127.0.0.1:92290/ and http://127.0.0.1:9229.evil/.
-    expect(() => createTenantAuth({ userPools: [], resolveUserPool: resolve, emulatorIssuers: ["http://127.0.0.1:9229"] })).toThrow(
-      /emulatorIssuers\[0\]/,
-    );
+    expect(() => createTenantAuth({ userPools: [], resolveUserPool: resolve, emulatorIssuers: ["http://127.0.0.1:9229"] })).toThrow(/emulatorIssuers\[0\]/);
     expect(() => createTenantAuth({ userPools: [], resolveUserPool: resolve, resolveUserPoolTimeoutMs: 0 })).toThrow(/resolveUserPoolTimeoutMs/);
     expect(() => createTenantAuth({ userPools: [], resolveUserPool: resolve })).not.toThrow();
   });
@@ -125,9 +119,7 @@ describe("pool per tenant", () => {
     const updated = await createTestIssuer({ userPoolId, issuer: `https://issuer-cognito-idp.us-east-1.amazonaws.com/${userPoolId}` });
     const server = await updated.listen();
     try {
-      const { calls, resolve } = countingResolver((iss) =>
-        iss.endsWith(`/${userPoolId}`) ? { userPoolId, clientId: updated.clientId, tokenUse: null, jwksUri: server.jwksUri } : undefined,
-      );
+      const { calls, resolve } = countingResolver((iss) => (iss.endsWith(`/${userPoolId}`) ? { userPoolId, clientId: updated.clientId, tokenUse: null, jwksUri: server.jwksUri } : undefined));
       const auth = dynamicAuth(resolve);
       expect((await auth.resolveTenant(await updated.idToken())).userPoolId).toBe(userPoolId);
       expect(calls).toEqual([`https://issuer-cognito-idp.us-east-1.amazonaws.com/${userPoolId}`]);
@@ -254,7 +246,14 @@ describe("untrusted issuers", () => {
     const tokens = await Promise.all(issuers.map((iss) => attacker.idToken({ claims: { iss } })));
     const fetchesBefore = fleet.fetchCount;
     for (let round = 0; round < 5; round++) {
-      const outcomes = await Promise.all(tokens.map((t) => auth.resolveTenant(t).then(() => "resolved", (e: { code?: string }) => e.code)));
+      const outcomes = await Promise.all(
+        tokens.map((t) =>
+          auth.resolveTenant(t).then(
+            () => "resolved",
+            (e: { code?: string }) => e.code,
+          ),
+        ),
+      );
       expect(new Set(outcomes)).toEqual(new Set(["token_invalid"]));
     }
     expect(calls.length).toBe(200);
@@ -266,9 +265,7 @@ describe("untrusted issuers", () => {
     const { calls, resolve } = countingResolver();
     const auth = dynamicAuth(resolve, { userPoolCache: { negativeMaxEntries: 10 } });
     const attacker = attackers.pools[1]!;
-    const tokens = await Promise.all(
-      Array.from({ length: 20 }, (_, i) => attacker.idToken({ claims: { iss: `https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Bound${i}` } })),
-    );
+    const tokens = await Promise.all(Array.from({ length: 20 }, (_, i) => attacker.idToken({ claims: { iss: `https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Bound${i}` } })));
     for (const t of tokens) await refusal(auth.resolveTenant(t));
     for (const t of tokens.slice(-10)) await refusal(auth.resolveTenant(t));
     expect(calls.length).toBe(20);
@@ -365,4 +362,3 @@ describe("caching", () => {
     expect(calls.length).toBe(2);
   });
 });
-

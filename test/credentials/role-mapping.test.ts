@@ -12,7 +12,11 @@ const none = { "cognito:groups": ["beta-testers"] };
 
 const rule = (Claim: string, MatchType: IdentityPoolMappingRule["MatchType"], Value: string, RoleARN: string): IdentityPoolMappingRule => ({ Claim, MatchType, Value, RoleARN });
 const token = (AmbiguousRoleResolution?: "AuthenticatedRole" | "Deny"): ExplainRoleOptions["roleMapping"] => ({ Type: "Token", ...(AmbiguousRoleResolution ? { AmbiguousRoleResolution } : {}) });
-const rules = (list: IdentityPoolMappingRule[], AmbiguousRoleResolution: "AuthenticatedRole" | "Deny" = "Deny"): ExplainRoleOptions["roleMapping"] => ({ Type: "Rules", AmbiguousRoleResolution, RulesConfiguration: { Rules: list } });
+const rules = (list: IdentityPoolMappingRule[], AmbiguousRoleResolution: "AuthenticatedRole" | "Deny" = "Deny"): ExplainRoleOptions["roleMapping"] => ({
+  Type: "Rules",
+  AmbiguousRoleResolution,
+  RulesConfiguration: { Rules: list },
+});
 
 const TABLE: [string, Record<string, unknown>, ExplainRoleOptions, string | undefined, string][] = [
   ["no mapping: the authenticated role", dave, { authenticatedRole: AUTH }, AUTH, "authenticatedRole"],
@@ -42,7 +46,13 @@ const TABLE: [string, Record<string, unknown>, ExplainRoleOptions, string | unde
     "rule",
   ],
   ["Rules: CustomRoleArn plays no part", dave, { roleMapping: rules([rule("cognito:groups", "Contains", "tenant:acme", ROLE.acme)]), customRoleArn: ROLE.globex }, ROLE.acme, "rule"],
-  ["Rules: nothing matches, AuthenticatedRole", none, { roleMapping: rules([rule("cognito:groups", "Equals", "tenant:acme", ROLE.acme)], "AuthenticatedRole"), authenticatedRole: AUTH }, AUTH, "authenticatedRole"],
+  [
+    "Rules: nothing matches, AuthenticatedRole",
+    none,
+    { roleMapping: rules([rule("cognito:groups", "Equals", "tenant:acme", ROLE.acme)], "AuthenticatedRole"), authenticatedRole: AUTH },
+    AUTH,
+    "authenticatedRole",
+  ],
   ["Rules: nothing matches, Deny", none, { roleMapping: rules([rule("cognito:groups", "Equals", "tenant:acme", ROLE.acme)]), authenticatedRole: AUTH }, undefined, "deny"],
 ];
 

@@ -115,7 +115,16 @@ describe("docs/options.md", () => {
       }
       check(heading, known(thrown));
     }
-    for (const [heading, probe] of Object.entries(ASYNC_PROBES)) check(heading, known(await probe().then(() => undefined, (err: unknown) => err)));
+    for (const [heading, probe] of Object.entries(ASYNC_PROBES))
+      check(
+        heading,
+        known(
+          await probe().then(
+            () => undefined,
+            (err: unknown) => err,
+          ),
+        ),
+      );
     expect(mismatches).toEqual([]);
   });
 

@@ -7,7 +7,12 @@ import ts from "typescript";
 import { describe, expect, it } from "vitest";
 
 const root = resolve(import.meta.dirname, "../..");
-const docs = ["README.md", ...readdirSync(join(root, "docs")).filter((f) => f.endsWith(".md")).map((f) => `docs/${f}`)];
+const docs = [
+  "README.md",
+  ...readdirSync(join(root, "docs"))
+    .filter((f) => f.endsWith(".md"))
+    .map((f) => `docs/${f}`),
+];
 const FENCE = /(<!--\s*snippet:\s*(\S+)\s*-->\s*\n)?```(ts|typescript|js|javascript|mjs|cjs)\n([\s\S]*?)```/g;
 
 interface Block {

@@ -53,7 +53,9 @@ function checkCredentials(stdout: string): void {
   // dave acting for acme: acme's role, although his preferred role is globex's.
   const dave = rows.find((r) => r[1] === "dave" && r[2] === "acme");
   expect(dave?.slice(3, 7)).toEqual(["acme", "tenants/globex-assets-reader", "tenants/acme-assets-reader", "acme-assets"]);
-  expect(stdout).toContain(`${served.length} requests served, each with credentials for its tenant's role; identity pool (emulator): 4 GetId, 5 GetCredentialsForIdentity, 1 from the credentials cache`);
+  expect(stdout).toContain(
+    `${served.length} requests served, each with credentials for its tenant's role; identity pool (emulator): 4 GetId, 5 GetCredentialsForIdentity, 1 from the credentials cache`,
+  );
 }
 
 function checkTable(stdout: string): void {
@@ -77,59 +79,75 @@ function checkTable(stdout: string): void {
 }
 
 describe("npm run demo", () => {
-  it.concurrent("with local Cedar: exits 0 and prints every user and status", async () => {
-    const run = await runScript("demo/run.ts");
-    expect(run.stderr).not.toMatch(/error|warn/i);
-    expect(run.code, run.stdout + run.stderr).toBe(0);
-    checkTable(run.stdout);
-    expect(run.stdout).toMatch(/engine\s+local Cedar/);
-    // The README shows this table: it must be what the demo prints.
-    const readme = readFileSync(join(root, "README.md"), "utf8");
-    const shown = /```text\n(case [\s\S]*?)\n```/.exec(readme)?.[1];
-    expect(shown, "README.md shows the demo's table").toBeDefined();
-    expect(run.stdout).toContain(shown);
-    checkCredentials(run.stdout);
-    const shownCredentials = /```text\n(IAM role [\s\S]*?)\n```/.exec(readme)?.[1];
-    expect(shownCredentials, "README.md shows the demo's credentials tables").toBeDefined();
-    expect(run.stdout).toContain(shownCredentials);
-    const decided = CASES.filter((c) => !/^(token|tenant)_/.test(c.expect.reason)).length;
-    expect(run.stdout).toContain(`; ${decided} policy decisions by local Cedar, in process`);
-  }, SPAWN_TIMEOUT);
+  it.concurrent(
+    "with local Cedar: exits 0 and prints every user and status",
+    async () => {
+      const run = await runScript("demo/run.ts");
+      expect(run.stderr).not.toMatch(/error|warn/i);
+      expect(run.code, run.stdout + run.stderr).toBe(0);
+      checkTable(run.stdout);
+      expect(run.stdout).toMatch(/engine\s+local Cedar/);
+      // The README shows this table: it must be what the demo prints.
+      const readme = readFileSync(join(root, "README.md"), "utf8");
+      const shown = /```text\n(case [\s\S]*?)\n```/.exec(readme)?.[1];
+      expect(shown, "README.md shows the demo's table").toBeDefined();
+      expect(run.stdout).toContain(shown);
+      checkCredentials(run.stdout);
+      const shownCredentials = /```text\n(IAM role [\s\S]*?)\n```/.exec(readme)?.[1];
+      expect(shownCredentials, "README.md shows the demo's credentials tables").toBeDefined();
+      expect(run.stdout).toContain(shownCredentials);
+      const decided = CASES.filter((c) => !/^(token|tenant)_/.test(c.expect.reason)).length;
+      expect(run.stdout).toContain(`; ${decided} policy decisions by local Cedar, in process`);
+    },
+    SPAWN_TIMEOUT,
+  );
 
-  it.concurrent("with --verified-permissions: the SDK client against the emulator, same table", async () => {
-    const run = await runScript("demo/run.ts", ["--verified-permissions"]);
-    expect(run.stderr).not.toMatch(/error/i);
-    expect(run.code, run.stdout + run.stderr).toBe(0);
-    checkTable(run.stdout);
-    checkCredentials(run.stdout);
-    expect(run.stdout).toMatch(/engine\s+Amazon Verified Permissions API: @aws-sdk\/client-verifiedpermissions -> emulator at http:\/\/127\.0\.0\.1:\d+/);
-    // Every request that reached the policy engine went through the SDK to the emulator, or was
-    // answered by the authorizer's decision cache (dave reads globex's plans twice, as globex).
-    const decided = CASES.filter((c) => !/^(token|tenant)_/.test(c.expect.reason)).length;
-    const summary = /; (\d+) policy decisions by Verified Permissions \(emulator\): (\d+) IsAuthorized(?:, (\d+) from the authorizer's decision cache)?\n/.exec(run.stdout);
-    expect(summary, run.stdout).not.toBeNull();
-    const [, decisions, calls, cached] = summary!.map(Number);
-    expect(decisions).toBe(decided);
-    expect(calls).toBeGreaterThan(0);
-    expect(calls! + (cached || 0)).toBe(decided);
-  }, SPAWN_TIMEOUT);
+  it.concurrent(
+    "with --verified-permissions: the SDK client against the emulator, same table",
+    async () => {
+      const run = await runScript("demo/run.ts", ["--verified-permissions"]);
+      expect(run.stderr).not.toMatch(/error/i);
+      expect(run.code, run.stdout + run.stderr).toBe(0);
+      checkTable(run.stdout);
+      checkCredentials(run.stdout);
+      expect(run.stdout).toMatch(/engine\s+Amazon Verified Permissions API: @aws-sdk\/client-verifiedpermissions -> emulator at http:\/\/127\.0\.0\.1:\d+/);
+      // Every request that reached the policy engine went through the SDK to the emulator, or was
+      // answered by the authorizer's decision cache (dave reads globex's plans twice, as globex).
+      const decided = CASES.filter((c) => !/^(token|tenant)_/.test(c.expect.reason)).length;
+      const summary = /; (\d+) policy decisions by Verified Permissions \(emulator\): (\d+) IsAuthorized(?:, (\d+) from the authorizer's decision cache)?\n/.exec(run.stdout);
+      expect(summary, run.stdout).not.toBeNull();
+      const [, decisions, calls, cached] = summary!.map(Number);
+      expect(decisions).toBe(decided);
+      expect(calls).toBeGreaterThan(0);
+      expect(calls! + (cached || 0)).toBe(decided);
+    },
+    SPAWN_TIMEOUT,
+  );
 
-  it.concurrent("with --policy-sync: local Cedar with the store's policies, same table, no authorization call", async () => {
-    const run = await runScript("demo/run.ts", ["--policy-sync"]);
-    expect(run.stderr).not.toMatch(/error/i);
-    expect(run.code, run.stdout + run.stderr).toBe(0);
-    checkTable(run.stdout);
-    checkCredentials(run.stdout);
-    expect(run.stdout).toMatch(/engine\s+local Cedar \(in process\), policies synced from Verified Permissions/);
-    const decided = CASES.filter((c) => !/^(token|tenant)_/.test(c.expect.reason)).length;
-    expect(run.stdout).toMatch(new RegExp(`; ${decided} policy decisions by local Cedar synced from Verified Permissions \\(emulator\\): .*\\d+ ListPolicies.*; 0 authorization calls\n`));
-  }, SPAWN_TIMEOUT);
+  it.concurrent(
+    "with --policy-sync: local Cedar with the store's policies, same table, no authorization call",
+    async () => {
+      const run = await runScript("demo/run.ts", ["--policy-sync"]);
+      expect(run.stderr).not.toMatch(/error/i);
+      expect(run.code, run.stdout + run.stderr).toBe(0);
+      checkTable(run.stdout);
+      checkCredentials(run.stdout);
+      expect(run.stdout).toMatch(/engine\s+local Cedar \(in process\), policies synced from Verified Permissions/);
+      const decided = CASES.filter((c) => !/^(token|tenant)_/.test(c.expect.reason)).length;
+      expect(run.stdout).toMatch(new RegExp(`; ${decided} policy decisions by local Cedar synced from Verified Permissions \\(emulator\\): .*\\d+ ListPolicies.*; 0 authorization calls\n`));
+    },
+    SPAWN_TIMEOUT,
+  );
 
-  it.concurrent("refuses an unknown option with exit code 2", async () => {
-    const run = await runScript("demo/run.ts", ["--verfied-permissions"]);
-    expect(run.code).toBe(2);
-    expect(run.stderr).toContain("unknown option --verfied-permissions");
-  }, SPAWN_TIMEOUT);
+  it.concurrent(
+    "refuses an unknown option with exit code 2",
+    async () => {
+      const run = await runScript("demo/run.ts", ["--verfied-permissions"]);
+      expect(run.code).toBe(2);
+      expect(run.stderr).toContain("unknown option --verfied-permissions");
+    },
+    SPAWN_TIMEOUT,
+  );
 
   it("reports a row whose outcome is not the expected one, and fails", async () => {
     let output = "";

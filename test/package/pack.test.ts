@@ -58,7 +58,12 @@ describe("the published package", () => {
 
   it("every relative link in the packed README and guides resolves inside the package", () => {
     const pkg = join(project, "node_modules", "cognito-tenancy");
-    const docs = ["README.md", ...readdirSync(join(pkg, "docs")).filter((f) => f.endsWith(".md")).map((f) => `docs/${f}`)];
+    const docs = [
+      "README.md",
+      ...readdirSync(join(pkg, "docs"))
+        .filter((f) => f.endsWith(".md"))
+        .map((f) => `docs/${f}`),
+    ];
     const broken: string[] = [];
     let checked = 0;
     for (const doc of docs) {
@@ -77,7 +82,12 @@ describe("the published package", () => {
   it("docs/getting-started.md runs as written: step 1 installs what its files use, and its test passes", () => {
     const page = readFileSync(join(root, "docs/getting-started.md"), "utf8");
     const installed = new Set(
-      [...page.matchAll(/^npm install (.+)$/gm)].flatMap(([, args]) => args!.replace(/#.*/, "").split(/\s+/).filter((a) => a !== "" && !a.startsWith("-"))),
+      [...page.matchAll(/^npm install (.+)$/gm)].flatMap(([, args]) =>
+        args!
+          .replace(/#.*/, "")
+          .split(/\s+/)
+          .filter((a) => a !== "" && !a.startsWith("-")),
+      ),
     );
     expect(page).toMatch(/^npm pkg set type=module/m);
     const files = [...page.matchAll(/<!-- snippet: (examples\/snippets\/[\w.-]+) -->/g)].map(([, f]) => f!);
@@ -111,8 +121,7 @@ describe("the published package", () => {
   it("every subpath imports from ESM", () => {
     const lines = Object.entries(SUBPATHS).map(
       ([spec, names], i) =>
-        `import * as m${i} from ${JSON.stringify(spec)};\n` +
-        `for (const n of ${JSON.stringify(names)}) if (typeof m${i}[n] !== "function") throw new Error(${JSON.stringify(spec)} + " lacks " + n);`,
+        `import * as m${i} from ${JSON.stringify(spec)};\n` + `for (const n of ${JSON.stringify(names)}) if (typeof m${i}[n] !== "function") throw new Error(${JSON.stringify(spec)} + " lacks " + n);`,
     );
     writeFileSync(join(project, "esm.mjs"), `${lines.join("\n")}\nconsole.log("esm ok");\n`);
     expect(run("node", ["esm.mjs"], project).trim()).toBe("esm ok");
@@ -121,8 +130,7 @@ describe("the published package", () => {
   it("every subpath requires from CommonJS", () => {
     const lines = Object.entries(SUBPATHS).map(
       ([spec, names], i) =>
-        `const m${i} = require(${JSON.stringify(spec)});\n` +
-        `for (const n of ${JSON.stringify(names)}) if (typeof m${i}[n] !== "function") throw new Error(${JSON.stringify(spec)} + " lacks " + n);`,
+        `const m${i} = require(${JSON.stringify(spec)});\n` + `for (const n of ${JSON.stringify(names)}) if (typeof m${i}[n] !== "function") throw new Error(${JSON.stringify(spec)} + " lacks " + n);`,
     );
     writeFileSync(join(project, "cjs.cjs"), `${lines.join("\n")}\nconsole.log("cjs ok");\n`);
     expect(run("node", ["cjs.cjs"], project).trim()).toBe("cjs ok");
@@ -143,7 +151,10 @@ const principal = await auth.resolveTenant(await issuer.idToken({ groups: ["tena
 const d = await a.isAuthorized({ principal, action: "Read", resource: { type: "Doc", id: "d" } });
 await em.close();
 console.log(JSON.stringify({ decision: d.decision, withToken: em.calls.IsAuthorizedWithToken }));`;
-    writeFileSync(join(project, "token.mjs"), body((spec) => `await import(${JSON.stringify(spec)})`));
+    writeFileSync(
+      join(project, "token.mjs"),
+      body((spec) => `await import(${JSON.stringify(spec)})`),
+    );
     writeFileSync(join(project, "token.cjs"), `(async () => {${body((spec) => `require(${JSON.stringify(spec)})`)}})();`);
     for (const file of ["token.mjs", "token.cjs"]) {
       const out = run("node", [file], project).trim().split("\n").pop()!;
@@ -172,8 +183,7 @@ console.log(JSON.stringify(Object.keys(require.cache).filter((f) => /node_module
     expect(JSON.parse(run("node", ["files.cjs"], project))).toEqual(["core.cjs", "index.cjs"]);
 
     const dist = join(project, "node_modules", "cognito-tenancy", "dist");
-    const relativeImports = (file: string) =>
-      [...readFileSync(join(dist, file), "utf8").matchAll(/^(?:import|export)\b[^;]*?from\s*['"](\.[^'"]+)['"]/gm)].map((m) => m[1]);
+    const relativeImports = (file: string) => [...readFileSync(join(dist, file), "utf8").matchAll(/^(?:import|export)\b[^;]*?from\s*['"](\.[^'"]+)['"]/gm)].map((m) => m[1]);
     expect(relativeImports("index.js")).toEqual(["./core.js"]);
     expect(relativeImports("core.js")).toEqual([]);
     // Every other entry shares that one core rather than carrying a copy of it.
@@ -185,7 +195,19 @@ console.log(JSON.stringify(Object.keys(require.cache).filter((f) => /node_module
   it("a TypeScript file using every subpath type-checks (NodeNext)", () => {
     writeFileSync(
       join(project, "tsconfig.json"),
-      JSON.stringify({ compilerOptions: { module: "NodeNext", moduleResolution: "NodeNext", target: "ES2022", strict: true, noEmit: true, skipLibCheck: false, types: ["node"], typeRoots: [join(root, "node_modules/@types")] }, files: ["use.ts", "use-cjs.cts"] }),
+      JSON.stringify({
+        compilerOptions: {
+          module: "NodeNext",
+          moduleResolution: "NodeNext",
+          target: "ES2022",
+          strict: true,
+          noEmit: true,
+          skipLibCheck: false,
+          types: ["node"],
+          typeRoots: [join(root, "node_modules/@types")],
+        },
+        files: ["use.ts", "use-cjs.cts"],
+      }),
     );
     const body = `
 const auth = createTenantAuth({ userPools: [{ userPoolId: "us-east-1_Abc", clientId: "c", tokenUse: "id" }] });
@@ -222,7 +244,19 @@ import { createTestIssuer } from "cognito-tenancy/testing";`;
   it("a classic CommonJS TypeScript project (module commonjs, moduleResolution node10) finds every subpath's types", () => {
     writeFileSync(
       join(project, "tsconfig.node10.json"),
-      JSON.stringify({ compilerOptions: { module: "commonjs", moduleResolution: "node10", target: "ES2022", strict: true, noEmit: true, esModuleInterop: true, types: ["node"], typeRoots: [join(root, "node_modules/@types")] }, files: ["use-node10.ts"] }),
+      JSON.stringify({
+        compilerOptions: {
+          module: "commonjs",
+          moduleResolution: "node10",
+          target: "ES2022",
+          strict: true,
+          noEmit: true,
+          esModuleInterop: true,
+          types: ["node"],
+          typeRoots: [join(root, "node_modules/@types")],
+        },
+        files: ["use-node10.ts"],
+      }),
     );
     writeFileSync(
       join(project, "use-node10.ts"),

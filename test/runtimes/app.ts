@@ -37,8 +37,7 @@ const reply = (c: Context) => c.json({ tenantId: c.get("tenant")?.tenantId ?? nu
 /** The app: every route the assertions in cases.ts call. */
 export function createApp(config: RuntimeTestConfig): Hono {
   const auth = createTenantAuth({ userPools: [config.pool] });
-  const strict = (jwksUri: string, jwks: TenantAuthOptions["jwks"]) =>
-    createTenantAuth({ userPools: [{ ...config.pool, jwksUri }], jwks: { failureCooldownMs: 0, ...jwks } });
+  const strict = (jwksUri: string, jwks: TenantAuthOptions["jwks"]) => createTenantAuth({ userPools: [{ ...config.pool, jwksUri }], jwks: { failureCooldownMs: 0, ...jwks } });
   const cedar = createCedarAuthorizer({ policies: cedarPolicies(config.pool.userPoolId), namespace: "App" });
 
   const app = new Hono();
@@ -49,12 +48,7 @@ export function createApp(config: RuntimeTestConfig): Hono {
   app.get("/admin", tenantAuth(auth), requireTenantRoles("admin"), reply);
   app.get("/scoped", tenantAuth(auth), requireScopes("docs/read"), reply);
   app.get("/docs/:doc", tenantAuth(auth), authorize(engine, { action: "Read", resource: (c) => ({ type: "Document", id: c.req.param("doc") ?? "" }) }), reply);
-  app.get(
-    "/cedar/:doc",
-    tenantAuth(auth),
-    authorize(cedar, { action: "Read", resource: (c) => ({ type: "Document", id: c.req.param("doc") ?? "" }) }),
-    reply,
-  );
+  app.get("/cedar/:doc", tenantAuth(auth), authorize(cedar, { action: "Read", resource: (c) => ({ type: "Document", id: c.req.param("doc") ?? "" }) }), reply);
   app.get("/hanging/me", tenantAuth(strict(config.hangingJwksUri, { timeoutMs: 300 })), reply);
   app.get("/oversized/me", tenantAuth(strict(config.oversizedJwksUri, { maxResponseBytes: 4096 })), reply);
   app.get("/redirecting/me", tenantAuth(strict(config.redirectingJwksUri, {})), reply);

@@ -18,8 +18,11 @@ let output = "";
 
 beforeAll(async () => {
   output = await new Promise<string>((done) => {
-    execFile(process.execPath, [resolve(root, "node_modules/tsx/dist/cli.mjs"), "scripts/test-runtimes.ts", "--json"], { cwd: root, timeout: 600_000, maxBuffer: 16 * 1024 * 1024 }, (_err, stdout, stderr) =>
-      done(`${stdout}\n${stderr}`),
+    execFile(
+      process.execPath,
+      [resolve(root, "node_modules/tsx/dist/cli.mjs"), "scripts/test-runtimes.ts", "--json"],
+      { cwd: root, timeout: 600_000, maxBuffer: 16 * 1024 * 1024 },
+      (_err, stdout, stderr) => done(`${stdout}\n${stderr}`),
     );
   });
   const line = output.split("\n").find((l) => l.startsWith("[{"));

@@ -56,7 +56,9 @@ describe("alg none and its case variants", () => {
 describe("RS256 → HS256 key confusion (public key as the HMAC secret)", () => {
   const hs = (alg: string, secret: string | Buffer, kid?: string) => {
     const input = `${json64({ alg, kid: kid ?? rs.issuer.kid, typ: "JWT" })}.${json64(rs.claims())}`;
-    return `${input}.${createHmac(alg === "HS512" ? "sha512" : alg === "HS384" ? "sha384" : "sha256", secret).update(input).digest("base64url")}`;
+    return `${input}.${createHmac(alg === "HS512" ? "sha512" : alg === "HS384" ? "sha384" : "sha256", secret)
+      .update(input)
+      .digest("base64url")}`;
   };
   const secrets = (): [string, string | Buffer][] => {
     const jwk = rs.issuer.jwks.keys[0] as object;
@@ -506,7 +508,7 @@ describe("claims of the wrong type", () => {
   it("refuses cognito:groups that is not an array of group names", async () => {
     for (const groups of [
       "tenant:acme",
-      "[\"tenant:acme\"]",
+      '["tenant:acme"]',
       [["tenant:acme"]],
       ["tenant:acme", null],
       [null],

@@ -46,7 +46,11 @@ describe("verified-token cache bounds", () => {
     // Same tail as a cached token, different body: a miss, then a refusal; the entry survives.
     for (const t of tokens.slice(0, 20)) {
       const [, , sig] = t.split(".") as [string, string, string];
-      const forged = `${es.signJson(es.claims({ "cognito:groups": ["tenant:globex"] })).split(".").slice(0, 2).join(".")}.${sig}`;
+      const forged = `${es
+        .signJson(es.claims({ "cognito:groups": ["tenant:globex"] }))
+        .split(".")
+        .slice(0, 2)
+        .join(".")}.${sig}`;
       await expectRefused(() => auth.resolveTenant(forged), "token_invalid", 401);
     }
     for (let i = 0; i < 100; i++) expect(await auth.resolveTenant(tokens[i] as string)).toBe(cached[i]);

@@ -71,7 +71,7 @@ describe("numeric options: a finite number in range, or a TypeError naming the o
       "cache.maxEntries": 50,
       "revocationCache.maxEntries": 50,
       "revocationCache.ttlMs": 1000,
-      "revocationTimeoutMs": 1000,
+      revocationTimeoutMs: 1000,
       "userPools[0].maxTokenAgeSeconds": 60,
     };
     for (const path of NUMERIC_OPTIONS) expect(create(withOption(path, sane[path])), path).not.toThrow();

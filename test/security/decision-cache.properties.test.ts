@@ -79,13 +79,7 @@ const scalar = fc.oneof(
 );
 const entityRef = fc.record({ __entity: fc.record({ type: fc.constantFrom("P::Tag", "P::Tenant"), id: fc.constantFrom("x", "acme", "globex") }) });
 const value: fc.Arbitrary<unknown> = fc.letrec<{ v: unknown }>((tie) => ({
-  v: fc.oneof(
-    { depthSize: "small", withCrossShrink: true },
-    scalar,
-    entityRef,
-    fc.array(tie("v"), { maxLength: 3 }),
-    fc.dictionary(key, tie("v"), { maxKeys: 3 }),
-  ),
+  v: fc.oneof({ depthSize: "small", withCrossShrink: true }, scalar, entityRef, fc.array(tie("v"), { maxLength: 3 }), fc.dictionary(key, tie("v"), { maxKeys: 3 })),
 })).v;
 const record = fc.dictionary(key, value, { maxKeys: 3 });
 const uid = fc.record({ type: fc.constantFrom("Folder", "Tenant", "Tag"), id: fc.constantFrom("f1", "acme", "globex", "x") });
@@ -131,17 +125,72 @@ const clone = (r: Req): Req => structuredClone(r);
 const mutationArb: fc.Arbitrary<Mutation> = fc.oneof(
   fc.nat({ max: 7 }).map((p) => ({ kind: "principal", apply: (r: Req) => ({ ...clone(r), principal: p }) })),
   fc.constantFrom<Req["action"]>("Read", "Write", { type: "Admin::Action", id: "Read" }).map((a) => ({ kind: "action", apply: (r: Req) => ({ ...clone(r), action: a }) })),
-  fc.constantFrom("Doc", "Folder", "Tag").map((t) => ({ kind: "resource type", apply: (r: Req) => { const c = clone(r); c.resource.type = t; return c; } })),
-  fc.constantFrom("1", "2", "3").map((id) => ({ kind: "resource id", apply: (r: Req) => { const c = clone(r); c.resource.id = id; return c; } })),
-  fc.tuple(key, value).map(([k, v]) => ({ kind: "resource attribute", apply: (r: Req) => { const c = clone(r); c.resource.attributes = { ...c.resource.attributes }; Object.defineProperty(c.resource.attributes, k, { value: v, enumerable: true, writable: true, configurable: true }); return c; } })),
-  uid.map((p) => ({ kind: "resource parent", apply: (r: Req) => { const c = clone(r); c.resource.parents = [...(c.resource.parents ?? []), p]; return c; } })),
-  fc.tuple(key, value).map(([k, v]) => ({ kind: "context value", apply: (r: Req) => { const c = clone(r); c.context = { ...c.context }; Object.defineProperty(c.context, k, { value: v, enumerable: true, writable: true, configurable: true }); return c; } })),
-  fc.tuple(key, scalar).map(([k, v]) => ({ kind: "nested context value", apply: (r: Req) => { const c = clone(r); c.context = { ...c.context, nested: { deep: { [k]: [v] } } }; return c; } })),
+  fc.constantFrom("Doc", "Folder", "Tag").map((t) => ({
+    kind: "resource type",
+    apply: (r: Req) => {
+      const c = clone(r);
+      c.resource.type = t;
+      return c;
+    },
+  })),
+  fc.constantFrom("1", "2", "3").map((id) => ({
+    kind: "resource id",
+    apply: (r: Req) => {
+      const c = clone(r);
+      c.resource.id = id;
+      return c;
+    },
+  })),
+  fc.tuple(key, value).map(([k, v]) => ({
+    kind: "resource attribute",
+    apply: (r: Req) => {
+      const c = clone(r);
+      c.resource.attributes = { ...c.resource.attributes };
+      Object.defineProperty(c.resource.attributes, k, { value: v, enumerable: true, writable: true, configurable: true });
+      return c;
+    },
+  })),
+  uid.map((p) => ({
+    kind: "resource parent",
+    apply: (r: Req) => {
+      const c = clone(r);
+      c.resource.parents = [...(c.resource.parents ?? []), p];
+      return c;
+    },
+  })),
+  fc.tuple(key, value).map(([k, v]) => ({
+    kind: "context value",
+    apply: (r: Req) => {
+      const c = clone(r);
+      c.context = { ...c.context };
+      Object.defineProperty(c.context, k, { value: v, enumerable: true, writable: true, configurable: true });
+      return c;
+    },
+  })),
+  fc.tuple(key, scalar).map(([k, v]) => ({
+    kind: "nested context value",
+    apply: (r: Req) => {
+      const c = clone(r);
+      c.context = { ...c.context, nested: { deep: { [k]: [v] } } };
+      return c;
+    },
+  })),
   fc.constantFrom<[unknown, unknown]>([1, "1"], [true, "true"], [0, false], [[1], 1], [{ a: 1 }, [1]], [2 ** 53, 2 ** 53 + 2], [150.5, 151.5], [1e21, 2e21]).map(([x, y]) => ({
     kind: "near-miss value",
-    apply: (r: Req) => { const c = clone(r); c.context = { ...c.context, amount: (c.context?.["amount"] === x ? y : x) }; return c; },
+    apply: (r: Req) => {
+      const c = clone(r);
+      c.context = { ...c.context, amount: c.context?.["amount"] === x ? y : x };
+      return c;
+    },
   })),
-  entity.map((e) => ({ kind: "entities", apply: (r: Req) => { const c = clone(r); c.entities = [...(c.entities ?? []).filter((x) => canonicalJson((x as CedarEntity).uid) !== canonicalJson(e.uid)), e]; return c; } })),
+  entity.map((e) => ({
+    kind: "entities",
+    apply: (r: Req) => {
+      const c = clone(r);
+      c.entities = [...(c.entities ?? []).filter((x) => canonicalJson((x as CedarEntity).uid) !== canonicalJson(e.uid)), e];
+      return c;
+    },
+  })),
 );
 
 const pairArb = fc.oneof(
@@ -226,7 +275,19 @@ describe("Verified Permissions decision cache", () => {
     // Non-vacuous: most pairs differ, and every kind of difference was checked several times.
     const total = [...differing.values()].reduce((x, y) => x + y, 0);
     expect(total).toBeGreaterThanOrEqual(200);
-    for (const kind of ["principal", "action", "resource type", "resource id", "resource attribute", "resource parent", "context value", "nested context value", "near-miss value", "entities", "independent"]) {
+    for (const kind of [
+      "principal",
+      "action",
+      "resource type",
+      "resource id",
+      "resource attribute",
+      "resource parent",
+      "context value",
+      "nested context value",
+      "near-miss value",
+      "entities",
+      "independent",
+    ]) {
       expect(differing.get(kind) ?? 0, `pairs differing by ${kind}`).toBeGreaterThanOrEqual(3);
     }
     expect(same + refused).toBeLessThan(NUM_RUNS / 3);

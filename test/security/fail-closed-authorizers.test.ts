@@ -155,10 +155,36 @@ describe("a client that answers nonsense: never an allow", () => {
 describe("authorizeOrThrow with any Authorizer: only a well-formed ALLOW passes", () => {
   const of = (isAuthorized: Authorizer["isAuthorized"]): Authorizer => ({ isAuthorized });
   it("throwing, rejecting and nonsense-answering authorizers are refused", async () => {
-    await expectRefused(() => authorizeOrThrow(of(() => { throw new TypeError("bug"); }), read()), "authorizer_unavailable", 503);
-    await expectRefused(() => authorizeOrThrow(of(() => Promise.reject(new Error("down"))), read()), "authorizer_unavailable", 503);
+    await expectRefused(
+      () =>
+        authorizeOrThrow(
+          of(() => {
+            throw new TypeError("bug");
+          }),
+          read(),
+        ),
+      "authorizer_unavailable",
+      503,
+    );
+    await expectRefused(
+      () =>
+        authorizeOrThrow(
+          of(() => Promise.reject(new Error("down"))),
+          read(),
+        ),
+      "authorizer_unavailable",
+      503,
+    );
     for (const d of [undefined, null, {}, { allowed: true }, { decision: "ALLOW" }, { allowed: "true", decision: "ALLOW" }, { allowed: 1, decision: "ALLOW" }, { allowed: true, decision: "allow" }]) {
-      await expectRefused(() => authorizeOrThrow(of(async () => d as never), read()), "access_denied", 403);
+      await expectRefused(
+        () =>
+          authorizeOrThrow(
+            of(async () => d as never),
+            read(),
+          ),
+        "access_denied",
+        403,
+      );
     }
   });
 });

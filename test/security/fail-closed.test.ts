@@ -192,9 +192,7 @@ describe("concurrency and floods", () => {
     // Concurrent flood on a fresh verifier: one fetch for the keys, then the cooldown holds.
     const fresh = createTenantAuth({ userPools: [server.userPool], jwks: FAST });
     const before = server.requestCount;
-    await Promise.all(
-      Array.from({ length: 100 }, () => expectRefused(() => fresh.resolveTenant(attacker.signJson(raw.claims(), { alg: "RS256", kid: randomUUID() })), "token_invalid", 401)),
-    );
+    await Promise.all(Array.from({ length: 100 }, () => expectRefused(() => fresh.resolveTenant(attacker.signJson(raw.claims(), { alg: "RS256", kid: randomUUID() })), "token_invalid", 401)));
     expect(server.requestCount - before).toBe(1);
     // The real key still works during the cooldown.
     expect((await fresh.resolveTenant(raw.signJson(raw.claims()))).tenantId).toBe("acme");

@@ -68,7 +68,9 @@ const wellFormedClaimsArb = fc.record({
   aud: fc.constantFrom("client-a", "client-b"),
   client_id: fc.constantFrom("client-a", "client-b"),
   "cognito:groups": fc.array(
-    fc.tuple(fc.constantFrom("acme", "globex", "initech", "ácme", "東京"), fc.option(fc.constantFrom("admin", "reader"), { nil: undefined })).map(([t, r]) => (r === undefined ? `tenant:${t}` : `tenant:${t}:${r}`)),
+    fc
+      .tuple(fc.constantFrom("acme", "globex", "initech", "ácme", "東京"), fc.option(fc.constantFrom("admin", "reader"), { nil: undefined }))
+      .map(([t, r]) => (r === undefined ? `tenant:${t}` : `tenant:${t}:${r}`)),
     { maxLength: 4 },
   ),
   "custom:tenant_id": fc.oneof(fc.constantFrom("acme", "globex"), fc.array(fc.constantFrom("acme", "globex", "initech"), { minLength: 1, maxLength: 3 })),

@@ -22,8 +22,7 @@ afterEach(() => {
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 const auth = (options: Partial<TenantAuthOptions> = {}) => createTenantAuth({ userPools: [issuer.userPool], ...options });
 /** A token refreshed just now from a sign-in `signedInAgo` seconds ago. */
-const refreshed = (signedInAgo: number, extra: Record<string, unknown> = {}) =>
-  issuer.idToken({ groups: ["tenant:acme"], claims: { auth_time: nowSeconds() - signedInAgo, ...extra } });
+const refreshed = (signedInAgo: number, extra: Record<string, unknown> = {}) => issuer.idToken({ groups: ["tenant:acme"], claims: { auth_time: nowSeconds() - signedInAgo, ...extra } });
 
 describe("maxTokenAgeSeconds", () => {
   it("refuses a token whose sign-in (auth_time) is too old, even freshly refreshed (401 token_expired)", async () => {

@@ -74,7 +74,10 @@ describe("a batch answer is matched to its requests by the request each result e
   });
 
   it("in token mode too (BatchIsAuthorizedWithToken)", async () => {
-    const a = vp(tampering((results) => [...results].reverse()), { mode: "withToken" });
+    const a = vp(
+      tampering((results) => [...results].reverse()),
+      { mode: "withToken" },
+    );
     const [yes, no] = await Promise.all([a.isAuthorized({ ...allowed(), token: alice.token }), a.isAuthorized({ ...denied(), token: alice.token })]);
     expect(emulator.calls.BatchIsAuthorizedWithToken).toBe(1);
     expect(no.allowed).toBe(false);
@@ -84,8 +87,15 @@ describe("a batch answer is matched to its requests by the request each result e
   const broken: [string, (results: Record<string, unknown>[]) => unknown[]][] = [
     ["every result echoes the first request", (results) => results.map((r) => ({ ...r, request: results[0]!["request"] }))],
     ["the results carry no request", (results) => results.map(({ request: _omitted, ...r }) => r)],
-    ["a result echoes a request nobody sent", (results) => results.map((r, i) => (i === 0 ? { ...r, request: { ...(r["request"] as object), resource: { entityType: "TenancyDemo::Object", entityId: "x" } } } : r))],
-    ["a result echoes the other request's context", (results) => results.map((r) => ({ ...r, request: { ...(r["request"] as object), context: { contextMap: { tenant: { entityIdentifier: { entityType: "TenancyDemo::Tenant", entityId: "globex" } } } } } }))],
+    [
+      "a result echoes a request nobody sent",
+      (results) => results.map((r, i) => (i === 0 ? { ...r, request: { ...(r["request"] as object), resource: { entityType: "TenancyDemo::Object", entityId: "x" } } } : r)),
+    ],
+    [
+      "a result echoes the other request's context",
+      (results) =>
+        results.map((r) => ({ ...r, request: { ...(r["request"] as object), context: { contextMap: { tenant: { entityIdentifier: { entityType: "TenancyDemo::Tenant", entityId: "globex" } } } } } })),
+    ],
     ["every result is the ALLOW, echoing the allowed request", (results) => results.map(() => results.find((r) => r["decision"] === "ALLOW"))],
   ];
   for (const [label, tamper] of broken) {
@@ -143,9 +153,7 @@ describe("a client that rejects with anything: 503, and no unhandled rejection",
         it(`${label} (${style}()${batched ? ", batched" : ""})`, async () => {
           const reject = () => Promise.reject(value());
           const client: VerifiedPermissionsClientLike =
-            style === "send"
-              ? { send: reject }
-              : { isAuthorized: reject, batchIsAuthorized: reject, isAuthorizedWithToken: reject, batchIsAuthorizedWithToken: reject };
+            style === "send" ? { send: reject } : { isAuthorized: reject, batchIsAuthorized: reject, isAuthorizedWithToken: reject, batchIsAuthorizedWithToken: reject };
           // A timeout longer than an answer takes: the 503 must come from the catch, not from the timer.
           const a = vp(client, { timeoutMs: 5_000, batch: batched && { minSize: 2 } });
           const requests = batched ? [allowed(), denied()] : [allowed()];

@@ -113,7 +113,9 @@ describe("Wycheproof JSON Web Signature vectors through resolveTenant", () => {
       }
     }
 
-    const lines = [...byReason].sort((a, b) => b[1].invalid + b[1].valid - (a[1].invalid + a[1].valid)).map(([r, c]) => `  ${String(c.invalid).padStart(4)} invalid ${String(c.valid).padStart(4)} valid  ${r}`);
+    const lines = [...byReason]
+      .sort((a, b) => b[1].invalid + b[1].valid - (a[1].invalid + a[1].valid))
+      .map(([r, c]) => `  ${String(c.invalid).padStart(4)} invalid ${String(c.valid).padStart(4)} valid  ${r}`);
     console.log(
       [
         `Wycheproof JWS: ${tally.total} vectors (${tally.invalid} invalid, ${tally.valid} valid, ${tally.acceptable} acceptable) in ${corpus.testGroups.length} groups`,

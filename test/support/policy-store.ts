@@ -66,7 +66,10 @@ export function policyStoreAdmin(emulator: VerifiedPermissionsEmulator): PolicyS
     },
     async seedFromFiles(dir) {
       const ids: Record<string, string> = {};
-      for (const name of readdirSync(dir).filter((n) => n.endsWith(".cedar")).sort()) Object.assign(ids, await admin.seed(readFileSync(join(dir, name), "utf8")));
+      for (const name of readdirSync(dir)
+        .filter((n) => n.endsWith(".cedar"))
+        .sort())
+        Object.assign(ids, await admin.seed(readFileSync(join(dir, name), "utf8")));
       return ids;
     },
   };

@@ -16,7 +16,14 @@ export const TENANTS = ["acme", "globex", "initech"] as const;
 export const bucketOf = (tenant: string): string => `${tenant}-assets`;
 
 export function object(tenant: string, key = "report.pdf"): ResourceRef {
-  return { type: "Object", id: `${bucketOf(tenant)}/${key}`, parents: [{ type: "Bucket", id: bucketOf(tenant) }, { type: "Tenant", id: tenant }] };
+  return {
+    type: "Object",
+    id: `${bucketOf(tenant)}/${key}`,
+    parents: [
+      { type: "Bucket", id: bucketOf(tenant) },
+      { type: "Tenant", id: tenant },
+    ],
+  };
 }
 
 export function bucket(tenant: string): ResourceRef {

@@ -30,17 +30,13 @@ export interface RawIssuer {
 }
 
 export async function createRawIssuer(alg: "RS256" | "ES256" = "RS256", options: { issuer?: string } = {}): Promise<RawIssuer> {
-  const { privateKey } =
-    alg === "RS256" ? generateKeyPairSync("rsa", { modulusLength: 2048 }) : generateKeyPairSync("ec", { namedCurve: "P-256" });
+  const { privateKey } = alg === "RS256" ? generateKeyPairSync("rsa", { modulusLength: 2048 }) : generateKeyPairSync("ec", { namedCurve: "P-256" });
   const privateJwk = { ...(privateKey.export({ format: "jwk" }) as JWK), kid: `raw-${alg}-${Math.random().toString(36).slice(2)}` };
   const issuer = await createTestIssuer({ alg, privateJwk, ...(options.issuer ? { issuer: options.issuer } : {}) });
   const key = createPrivateKey({ key: privateJwk as never, format: "jwk" });
   const signRaw = (headerB64: string, payloadB64: string): string => {
     const input = `${headerB64}.${payloadB64}`;
-    const sig =
-      alg === "RS256"
-        ? cryptoSign("sha256", Buffer.from(input), key)
-        : cryptoSign("sha256", Buffer.from(input), { key, dsaEncoding: "ieee-p1363" });
+    const sig = alg === "RS256" ? cryptoSign("sha256", Buffer.from(input), key) : cryptoSign("sha256", Buffer.from(input), { key, dsaEncoding: "ieee-p1363" });
     return `${input}.${b64url(sig)}`;
   };
   const header = (extra: Record<string, unknown> = {}) => ({ alg, kid: issuer.kid, ...extra });
@@ -79,12 +75,7 @@ export function authFor(issuer: TestIssuer, options: Partial<TenantAuthOptions> 
  * The one assertion of the suite: the call rejects (never resolves, never throws synchronously
  * past the promise) with a real TenantAuthError carrying exactly this code and status.
  */
-export async function expectRefused(
-  attempt: () => Promise<unknown>,
-  code: TenantAuthErrorCode,
-  status: number,
-  message?: RegExp,
-): Promise<TenantAuthError> {
+export async function expectRefused(attempt: () => Promise<unknown>, code: TenantAuthErrorCode, status: number, message?: RegExp): Promise<TenantAuthError> {
   let outcome: { resolved: unknown } | { rejected: unknown };
   try {
     outcome = { resolved: await attempt() };

@@ -269,7 +269,10 @@ describe("GetPolicyStore, ListIdentitySources, GetIdentitySource", () => {
     try {
       const first = await c.send(new ListIdentitySourcesCommand({ policyStoreId: e.policyStoreId, maxResults: 1 }));
       expect(first.identitySources).toHaveLength(1);
-      expect(first.identitySources?.[0]).toMatchObject({ principalEntityType: "App::User", configuration: { cognitoUserPoolConfiguration: { userPoolArn: POOL_ARN, clientIds: [], issuer: `https://cognito-idp.us-east-1.amazonaws.com/${POOL}` } } });
+      expect(first.identitySources?.[0]).toMatchObject({
+        principalEntityType: "App::User",
+        configuration: { cognitoUserPoolConfiguration: { userPoolArn: POOL_ARN, clientIds: [], issuer: `https://cognito-idp.us-east-1.amazonaws.com/${POOL}` } },
+      });
       // The default group type is the service's to apply: not echoed as a configuration.
       expect(first.identitySources?.[0]?.configuration?.cognitoUserPoolConfiguration?.groupConfiguration).toBeUndefined();
       expect(first.nextToken).toEqual(expect.any(String));
@@ -303,7 +306,9 @@ describe("GetPolicyStore, ListIdentitySources, GetIdentitySource", () => {
     const base = { policies: POLICIES, userPools: [issuer.userPool] };
     const source = { userPoolArn: POOL_ARN, clientIds: [], principalEntityType: "App::User" };
     await expect(startVerifiedPermissionsEmulator({ policies: POLICIES, identitySource: source })).rejects.toThrow(/identitySource needs userPools/);
-    await expect(startVerifiedPermissionsEmulator({ ...base, identitySource: { ...source, userPoolArn: "us-east-1_TestPool" } })).rejects.toThrow(/identitySource\.userPoolArn must match the service's UserPoolArn/);
+    await expect(startVerifiedPermissionsEmulator({ ...base, identitySource: { ...source, userPoolArn: "us-east-1_TestPool" } })).rejects.toThrow(
+      /identitySource\.userPoolArn must match the service's UserPoolArn/,
+    );
     await expect(startVerifiedPermissionsEmulator({ ...base, identitySource: { ...source, groupEntityType: "App::Bad Group" } })).rejects.toThrow(/identitySource\.groupEntityType/);
     await expect(startVerifiedPermissionsEmulator({ ...base, identitySource: source, namespace: "App" })).rejects.toThrow(/namespace and identitySource exclude each other/);
     await expect(startVerifiedPermissionsEmulator({ ...base, policyStoreId: "bad id" })).rejects.toThrow(/policyStoreId must match the service's PolicyStoreId/);

@@ -209,14 +209,8 @@ function isHttpApi(event: LambdaAuthorizerEvent): boolean {
  * export const handler = createAuthorizerHandler(auth, { response: "iam" });
  * ```
  */
-export function createAuthorizerHandler(
-  auth: TenantAuth,
-  options: AuthorizerHandlerOptions & { response: "simple" },
-): (event: APIGatewayRequestAuthorizerEventV2) => Promise<SimpleAuthorizerResult>;
-export function createAuthorizerHandler(
-  auth: TenantAuth,
-  options?: AuthorizerHandlerOptions & { response?: "iam" },
-): (event: LambdaAuthorizerEvent) => Promise<IamAuthorizerResult>;
+export function createAuthorizerHandler(auth: TenantAuth, options: AuthorizerHandlerOptions & { response: "simple" }): (event: APIGatewayRequestAuthorizerEventV2) => Promise<SimpleAuthorizerResult>;
+export function createAuthorizerHandler(auth: TenantAuth, options?: AuthorizerHandlerOptions & { response?: "iam" }): (event: LambdaAuthorizerEvent) => Promise<IamAuthorizerResult>;
 export function createAuthorizerHandler(
   auth: TenantAuth,
   options: AuthorizerHandlerOptions = {},

@@ -140,9 +140,7 @@ export function decodeApiGatewayClaims(claims: Readonly<Record<string, unknown>>
 
 /** The claims object an API Gateway authorizer attached to the event, if any. */
 function claimsOf(event: unknown): Record<string, unknown> | undefined {
-  const authorizer = ((event as { requestContext?: { authorizer?: unknown } } | null)?.requestContext?.authorizer ?? undefined) as
-    | { claims?: unknown; jwt?: { claims?: unknown } }
-    | undefined;
+  const authorizer = ((event as { requestContext?: { authorizer?: unknown } } | null)?.requestContext?.authorizer ?? undefined) as { claims?: unknown; jwt?: { claims?: unknown } } | undefined;
   if (typeof authorizer !== "object" || authorizer === null) return undefined;
   const candidate = authorizer.jwt?.claims ?? authorizer.claims;
   if (typeof candidate !== "object" || candidate === null || Array.isArray(candidate)) return undefined;
@@ -165,10 +163,7 @@ function claimsOf(event: unknown): Record<string, unknown> | undefined {
  * const principal = await principalFromApiGatewayClaims(event, { tenants: { from: "groups" } });
  * ```
  */
-export async function principalFromApiGatewayClaims(
-  event: ApiGatewayClaimsEvent,
-  options: ApiGatewayClaimsOptions = {},
-): Promise<TenantPrincipal> {
+export async function principalFromApiGatewayClaims(event: ApiGatewayClaimsEvent, options: ApiGatewayClaimsOptions = {}): Promise<TenantPrincipal> {
   const claims = claimsOf(event);
   if (claims === undefined) {
     throw new TenantAuthError("token_missing", "The event carries no claims from an API Gateway authorizer");
@@ -176,7 +171,7 @@ export async function principalFromApiGatewayClaims(
   const decoded = decodeApiGatewayClaims(claims);
   const tenantHint =
     options.tenantHint !== undefined
-      ? options.tenantHint ?? undefined
+      ? (options.tenantHint ?? undefined)
       : eventTenantHint(
           event,
           {

@@ -15,11 +15,7 @@ export type LambdaHttpEvent = APIGatewayProxyEvent | APIGatewayProxyEventV2 | AL
 export type LambdaEventKind = "v1" | "v2" | "alb";
 
 /** The response type that answers an event type: ALB → `ALBResult`, v2 → structured v2 result, else REST. */
-export type LambdaHttpResult<E> = E extends ALBEvent
-  ? ALBResult
-  : E extends APIGatewayProxyEventV2
-    ? APIGatewayProxyStructuredResultV2
-    : APIGatewayProxyResult;
+export type LambdaHttpResult<E> = E extends ALBEvent ? ALBResult : E extends APIGatewayProxyEventV2 ? APIGatewayProxyStructuredResultV2 : APIGatewayProxyResult;
 
 type Loose = Record<string, unknown>;
 

@@ -58,10 +58,7 @@ export type TenantAuthMiddlewareOptions<E = LambdaHttpEvent> = EventAuthOptions<
  *   .handler(async (event, context) => ({ statusCode: 200, body: context.tenant.tenantId ?? "" }));
  * ```
  */
-export function tenantAuthMiddleware<E extends LambdaHttpEvent = LambdaHttpEvent>(
-  auth: TenantAuth,
-  options: EventAuthOptions<E> = {},
-): TenantAuthMiddlewareObject<E> {
+export function tenantAuthMiddleware<E extends LambdaHttpEvent = LambdaHttpEvent>(auth: TenantAuth, options: EventAuthOptions<E> = {}): TenantAuthMiddlewareObject<E> {
   checkTenantAuth(auth, "tenantAuthMiddleware");
   options = checkEventAuthOptions(options, "tenantAuthMiddleware");
   const eventAuth = createEventAuth(auth, options, "tenantAuthMiddleware");

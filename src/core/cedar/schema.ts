@@ -50,12 +50,7 @@ function projectValue(schema: CedarSchemaJson, nsName: string, value: CedarValue
   return value;
 }
 
-function projectRecord(
-  schema: CedarSchemaJson,
-  nsName: string,
-  record: Readonly<Record<string, CedarValue>>,
-  declared: Readonly<Record<string, SchemaType>>,
-): Record<string, CedarValue> {
+function projectRecord(schema: CedarSchemaJson, nsName: string, record: Readonly<Record<string, CedarValue>>, declared: Readonly<Record<string, SchemaType>>): Record<string, CedarValue> {
   const out: Record<string, CedarValue> = {};
   for (const [k, v] of Object.entries(record)) {
     if (!Object.prototype.hasOwnProperty.call(declared, k)) continue;

@@ -56,12 +56,7 @@ export function qualifyType(namespace: string, type: string): string {
  * @internal
  */
 export function isUid(value: unknown): value is CedarEntityUid {
-  return (
-    typeof value === "object" &&
-    value !== null &&
-    typeof (value as { type?: unknown }).type === "string" &&
-    typeof (value as { id?: unknown }).id === "string"
-  );
+  return typeof value === "object" && value !== null && typeof (value as { type?: unknown }).type === "string" && typeof (value as { id?: unknown }).id === "string";
 }
 
 /**

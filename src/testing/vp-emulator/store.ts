@@ -150,7 +150,11 @@ export async function createEmulatedStore(initial: InitialStore): Promise<Emulat
   let schema: HeldSchema | undefined;
   if (initial.schema !== undefined) {
     const json = typeof initial.schema === "string" ? cedar.schemaToJson(initial.schema) : { type: "success" as const, json: initial.schema };
-    if (json.type === "failure") throw new CedarPolicyError("invalid Cedar schema", json.errors.map((e) => ({ message: e.message })));
+    if (json.type === "failure")
+      throw new CedarPolicyError(
+        "invalid Cedar schema",
+        json.errors.map((e) => ({ message: e.message })),
+      );
     schema = { input: initial.schema, cedarJson: JSON.stringify(json.json), namespaces: Object.keys(json.json as object), createdDate: start, lastUpdatedDate: start };
   }
 
@@ -258,7 +262,11 @@ export async function createEmulatedStore(initial: InitialStore): Promise<Emulat
     const { min, max: top, default: size0 } = LIMITS.listPoliciesMaxResults;
     if (max !== undefined && (typeof max !== "number" || !Number.isInteger(max) || max < min || max > top)) {
       shape(() => {
-        throw new ConstraintViolation("maxResults", max !== undefined && typeof max === "number" && max > top ? `Member must have value less than or equal to ${top}` : `Member must have value greater than or equal to ${min}`, max);
+        throw new ConstraintViolation(
+          "maxResults",
+          max !== undefined && typeof max === "number" && max > top ? `Member must have value less than or equal to ${top}` : `Member must have value greater than or equal to ${min}`,
+          max,
+        );
       });
     }
     shape(() => checkString(body["nextToken"], "nextToken", SHAPES.nextToken, false));
@@ -323,7 +331,13 @@ export async function createEmulatedStore(initial: InitialStore): Promise<Emulat
     const list = requests as unknown[];
     if (list.length < LIMITS.batchGetPolicy.min || list.length > LIMITS.batchGetPolicy.max) {
       shape(() => {
-        throw new ConstraintViolation("requests", list.length < LIMITS.batchGetPolicy.min ? `Member must have length greater than or equal to ${LIMITS.batchGetPolicy.min}` : `Member must have length less than or equal to ${LIMITS.batchGetPolicy.max}`, list);
+        throw new ConstraintViolation(
+          "requests",
+          list.length < LIMITS.batchGetPolicy.min
+            ? `Member must have length greater than or equal to ${LIMITS.batchGetPolicy.min}`
+            : `Member must have length less than or equal to ${LIMITS.batchGetPolicy.max}`,
+          list,
+        );
       });
     }
     const results = [];
@@ -342,7 +356,14 @@ export async function createEmulatedStore(initial: InitialStore): Promise<Emulat
         errors.push({ code: "POLICY_NOT_FOUND", ...ids, message: `Policy ${ids.policyId} not found` });
         continue;
       }
-      results.push({ policyStoreId: initial.policyStoreId, policyId: x.policyId, policyType: x.policyType, definition: definition(x, true), createdDate: x.createdDate, lastUpdatedDate: x.lastUpdatedDate });
+      results.push({
+        policyStoreId: initial.policyStoreId,
+        policyId: x.policyId,
+        policyType: x.policyType,
+        definition: definition(x, true),
+        createdDate: x.createdDate,
+        lastUpdatedDate: x.lastUpdatedDate,
+      });
     }
     return { results, errors };
   }

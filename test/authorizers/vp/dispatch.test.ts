@@ -150,16 +150,15 @@ describe("createDispatcher", () => {
     d.dispatch("alice", b.req);
     await Promise.all([a.outcome, b.outcome]);
     expect(s.sent.map((x) => x.op)).toEqual(["IsAuthorized", "IsAuthorized"]);
-    expect(s.sent.map((x) => (x.input["entities"] as { entityList: { attributes: unknown }[] }).entityList[0]!.attributes)).toEqual([
-      { owner: { string: "alice" } },
-      { owner: { string: "bob" } },
-    ]);
+    expect(s.sent.map((x) => (x.input["entities"] as { entityList: { attributes: unknown }[] }).entityList[0]!.attributes)).toEqual([{ owner: { string: "alice" } }, { owner: { string: "bob" } }]);
   });
 });
 
 describe("mentionedUids", () => {
   it("the resource, every parent, and entity references in attributes and context", () => {
-    const entities: CedarEntity[] = [{ uid: { type: "T", id: "1" }, attrs: { owner: { __entity: { type: "U", id: "o" } }, list: [{ __entity: { type: "U", id: "p" } }] }, parents: [{ type: "F", id: "f" }] }];
+    const entities: CedarEntity[] = [
+      { uid: { type: "T", id: "1" }, attrs: { owner: { __entity: { type: "U", id: "o" } }, list: [{ __entity: { type: "U", id: "p" } }] }, parents: [{ type: "F", id: "f" }] },
+    ];
     const got = mentionedUids({ type: "R", id: "r" }, entities, { nested: { who: { __entity: { type: "U", id: "c" } } } });
     expect([...got].sort()).toEqual(["F\u0000f", "R\u0000r", "U\u0000c", "U\u0000o", "U\u0000p"]);
   });

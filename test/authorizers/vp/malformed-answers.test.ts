@@ -31,7 +31,10 @@ describe("malformed fields in a Verified Permissions answer", async () => {
         const a = createVerifiedPermissionsAuthorizer({ policyStoreId: "ps", client, namespace: "Ns", timeoutMs: 1000, cache: false, batch: batched && { minSize: 2 } });
         const requests = (batched ? ["a", "b"] : ["a"]).map((id) => a.isAuthorized({ principal, action: "Read", resource: { type: "Doc", id } }));
         for (const r of requests) {
-          const err = await r.then(() => undefined, (e: unknown) => e);
+          const err = await r.then(
+            () => undefined,
+            (e: unknown) => e,
+          );
           expect(isTenantAuthError(err) && err.code === "authorizer_unavailable", String(err)).toBe(true);
         }
       });
