@@ -17,7 +17,7 @@ import type { PolicyInput } from "../authorizers/cedar-engine.js";
 import { splitPolicyInput } from "../authorizers/cedar-engine.js";
 import { ConstraintViolation, DEFAULT_GROUP_ENTITY_TYPE, ERROR_STATUS, LIMITS, SHAPES, checkString } from "./vp-emulator/limits.js";
 import type { StoreOperation } from "./vp-emulator/store.js";
-import { STORE_OPERATIONS, createEmulatedStore } from "./vp-emulator/store.js";
+import { STORE_OPERATIONS, createEmulatedStore, shape } from "./vp-emulator/store.js";
 
 export type { StoreOperation as EmulatorStoreOperation } from "./vp-emulator/store.js";
 
@@ -344,16 +344,6 @@ export async function startVerifiedPermissionsEmulator(options: VerifiedPermissi
       determiningPolicies: answer.determiningPolicies.map((policyId) => ({ policyId })),
       errors: answer.errors.map((errorDescription) => ({ errorDescription })),
     };
-  }
-
-  /** Run a shape check, turning its violation into the service's `ValidationException`. */
-  function shape(check: () => void): void {
-    try {
-      check();
-    } catch (err) {
-      if (err instanceof ConstraintViolation) throw new AwsServiceError("ValidationException", 400, err.message, { fieldList: [{ path: err.path, message: err.detail }] });
-      throw err;
-    }
   }
 
   function entityId(value: unknown, field: string, required = true): CedarEntityUid | undefined {

@@ -87,7 +87,8 @@ export interface EmulatedStore {
 
 const validation = (message: string): AwsServiceError => new AwsServiceError("ValidationException", ERROR_STATUS.ValidationException, message);
 
-function shape(check: () => void): void {
+/** Run a shape check, turning its violation into the service's `ValidationException`. */
+export function shape(check: () => void): void {
   try {
     check();
   } catch (err) {
