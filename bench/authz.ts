@@ -66,20 +66,26 @@ export interface VerifiedPermissionsResult {
   msPer30: number;
 }
 
-export async function runVerifiedPermissions(bench: BenchTokens, rounds: number): Promise<VerifiedPermissionsResult> {
+/** The demo's policies and schema in the Verified Permissions emulator, with an SDK client pointed at it. */
+async function demoStore() {
   const { startVerifiedPermissionsEmulator } = await import("../src/testing/vp-emulator.js");
   const { createVerifiedPermissionsAuthorizer } = await import("../src/authorizers/verified-permissions.js");
   const { VerifiedPermissionsClient } = await import("@aws-sdk/client-verifiedpermissions");
   const policies = readFileSync(join(root, "fixtures/policies/tenancy-demo.cedar"), "utf8");
   const schemaJson = JSON.parse(readFileSync(join(root, "fixtures/policies/tenancy-demo.cedarschema.json"), "utf8"));
   const emulator = await startVerifiedPermissionsEmulator({ policies, schema: schemaJson, namespace: "TenancyDemo" });
+  const client = new VerifiedPermissionsClient({
+    endpoint: emulator.endpoint,
+    region: "us-east-1",
+    credentials: { accessKeyId: "bench", secretAccessKey: "bench" },
+    maxAttempts: 1,
+  });
+  return { emulator, client, schemaJson, createVerifiedPermissionsAuthorizer };
+}
+
+export async function runVerifiedPermissions(bench: BenchTokens, rounds: number): Promise<VerifiedPermissionsResult> {
+  const { emulator, client, schemaJson, createVerifiedPermissionsAuthorizer } = await demoStore();
   try {
-    const client = new VerifiedPermissionsClient({
-      endpoint: emulator.endpoint,
-      region: "us-east-1",
-      credentials: { accessKeyId: "bench", secretAccessKey: "bench" },
-      maxAttempts: 1,
-    });
     const make = (extra: object) => createVerifiedPermissionsAuthorizer({ policyStoreId: emulator.policyStoreId, client, namespace: "TenancyDemo", schema: schemaJson, timeoutMs: 10_000, ...extra });
     const principal = await acmePrincipal(bench);
     const requests = Array.from({ length: 30 }, (_, i) => ({
@@ -127,18 +133,7 @@ export async function runVerifiedPermissions(bench: BenchTokens, rounds: number)
  * those of the burst above, cached before timing; with the store's schema, as an app would run it.
  */
 export async function decisionCacheCandidates(bench: BenchTokens): Promise<{ candidates: Candidate[]; close(): Promise<void> }> {
-  const { startVerifiedPermissionsEmulator } = await import("../src/testing/vp-emulator.js");
-  const { createVerifiedPermissionsAuthorizer } = await import("../src/authorizers/verified-permissions.js");
-  const { VerifiedPermissionsClient } = await import("@aws-sdk/client-verifiedpermissions");
-  const policies = readFileSync(join(root, "fixtures/policies/tenancy-demo.cedar"), "utf8");
-  const schemaJson = JSON.parse(readFileSync(join(root, "fixtures/policies/tenancy-demo.cedarschema.json"), "utf8"));
-  const emulator = await startVerifiedPermissionsEmulator({ policies, schema: schemaJson, namespace: "TenancyDemo" });
-  const client = new VerifiedPermissionsClient({
-    endpoint: emulator.endpoint,
-    region: "us-east-1",
-    credentials: { accessKeyId: "bench", secretAccessKey: "bench" },
-    maxAttempts: 1,
-  });
+  const { emulator, client, schemaJson, createVerifiedPermissionsAuthorizer } = await demoStore();
   const auth = createTenantAuth({ userPools: [bench.issuer.userPool] });
   const header = `Bearer ${bench.tokens[0]!}`;
   const principal = await auth.resolveTenant(header);
