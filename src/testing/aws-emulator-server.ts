@@ -110,6 +110,35 @@ export interface AwsCredentialsEmulator<Operation extends string> {
 }
 
 /**
+ * @internal What both credentials emulators return: `calls` is counted by the emulator, the total
+ * is derived from it, and `issued` answers from the emulator's own record.
+ */
+export function credentialsEmulatorHandle<Operation extends string, Issued>(
+  server: LoopbackServer,
+  calls: Record<Operation, number>,
+  issued: ReadonlyMap<string, Issued>,
+): AwsCredentialsEmulator<Operation> & { issued(accessKeyId: string): Issued | undefined } {
+  const endpoint = server.endpoint;
+  const operations = Object.keys(calls) as Operation[];
+  return {
+    endpoint,
+    get clientConfig() {
+      return { endpoint, region: "us-east-1", credentials: { accessKeyId: "emulator", secretAccessKey: "emulator" } };
+    },
+    calls,
+    get callCount() {
+      return operations.reduce((n, op) => n + calls[op], 0);
+    },
+    resetCalls() {
+      for (const op of operations) calls[op] = 0;
+    },
+    setBehavior: (b, o) => server.setBehavior(b, o),
+    issued: (accessKeyId) => issued.get(accessKeyId),
+    close: () => server.close(),
+  };
+}
+
+/**
  * @internal An error as an emulated AWS service answers it: its type (the error code), HTTP status,
  * message, and any other members the service's error shape has.
  */

@@ -8,7 +8,7 @@ import type { UserPoolConfig } from "../core/verify.js";
 import type { IdentityPoolRoleMapping } from "../credentials/role-mapping.js";
 import { explainIdentityPoolRole } from "../credentials/role-mapping.js";
 import type { AwsCredentialsEmulator } from "./aws-emulator-server.js";
-import { AwsServiceError, answerAwsJson, failAwsJson, randomSecret, startLoopbackServer, temporaryAccessKeyId } from "./aws-emulator-server.js";
+import { AwsServiceError, answerAwsJson, credentialsEmulatorHandle, failAwsJson, randomSecret, startLoopbackServer, temporaryAccessKeyId } from "./aws-emulator-server.js";
 
 /** The operations the identity pool emulator speaks. */
 export type CognitoIdentityOperation = "GetId" | "GetCredentialsForIdentity";
@@ -91,7 +91,6 @@ export async function startCognitoIdentityEmulator(options: CognitoIdentityEmula
     pools.set(def.identityPoolId, { def, auth, providers });
   }
   const calls: Record<CognitoIdentityOperation, number> = { GetId: 0, GetCredentialsForIdentity: 0 };
-  let callCount = 0;
   const issued = new Map<string, IssuedCredentials>();
 
   function poolOf(id: unknown) {
@@ -179,7 +178,6 @@ export async function startCognitoIdentityEmulator(options: CognitoIdentityEmula
       return fail(res, new AwsServiceError("UnknownOperationException", 400, `unsupported operation ${JSON.stringify(target)}`));
     }
     calls[op]++;
-    callCount++;
     const behavior = server.takeBehavior();
     if (behavior === "hang") return;
     if (behavior === "error") return fail(res, new AwsServiceError("InternalErrorException", 500, "emulated internal error"));
@@ -193,23 +191,5 @@ export async function startCognitoIdentityEmulator(options: CognitoIdentityEmula
     );
   });
 
-  const endpoint = server.endpoint;
-  return {
-    endpoint,
-    get clientConfig() {
-      return { endpoint, region: "us-east-1", credentials: { accessKeyId: "emulator", secretAccessKey: "emulator" } };
-    },
-    calls,
-    get callCount() {
-      return callCount;
-    },
-    resetCalls() {
-      calls.GetId = 0;
-      calls.GetCredentialsForIdentity = 0;
-      callCount = 0;
-    },
-    setBehavior: (b, o) => server.setBehavior(b, o),
-    issued: (accessKeyId) => issued.get(accessKeyId),
-    close: () => server.close(),
-  };
+  return credentialsEmulatorHandle(server, calls, issued);
 }

@@ -3,7 +3,7 @@ import type { ServerResponse } from "node:http";
 import { parseIamRoleArn } from "../core/claims.js";
 import { MAX_DURATION_SECONDS, MIN_DURATION_SECONDS, checkRoleSessionName, checkSessionPolicy, checkSessionTags } from "../credentials/sts-limits.js";
 import type { AwsCredentialsEmulator } from "./aws-emulator-server.js";
-import { AwsServiceError, randomSecret, startLoopbackServer, temporaryAccessKeyId } from "./aws-emulator-server.js";
+import { AwsServiceError, credentialsEmulatorHandle, randomSecret, startLoopbackServer, temporaryAccessKeyId } from "./aws-emulator-server.js";
 import type { IssuedCredentials } from "./cognito-identity-emulator.js";
 
 /** Options of {@link startStsEmulator}. */
@@ -44,7 +44,6 @@ function xml(text: string): string {
 export async function startStsEmulator(options: StsEmulatorOptions = {}): Promise<StsEmulator> {
   const roles = options.roles ? new Set(options.roles) : undefined;
   const calls = { AssumeRole: 0 };
-  let callCount = 0;
   const issued = new Map<string, IssuedCredentials>();
 
   function assumeRole(form: URLSearchParams): string {
@@ -122,7 +121,6 @@ export async function startStsEmulator(options: StsEmulatorOptions = {}): Promis
       return fail(res, new AwsServiceError("InvalidAction", 400, `Could not find operation ${form.get("Action") ?? ""} for version ${form.get("Version") ?? ""}`));
     }
     calls.AssumeRole++;
-    callCount++;
     const behavior = server.takeBehavior();
     if (behavior === "hang") return;
     if (behavior === "error") return fail(res, new AwsServiceError("InternalFailure", 500, "emulated internal error", RECEIVER));
@@ -135,22 +133,5 @@ export async function startStsEmulator(options: StsEmulatorOptions = {}): Promis
     }
   });
 
-  const endpoint = server.endpoint;
-  return {
-    endpoint,
-    get clientConfig() {
-      return { endpoint, region: "us-east-1", credentials: { accessKeyId: "emulator", secretAccessKey: "emulator" } };
-    },
-    calls,
-    get callCount() {
-      return callCount;
-    },
-    resetCalls() {
-      calls.AssumeRole = 0;
-      callCount = 0;
-    },
-    setBehavior: (b, o) => server.setBehavior(b, o),
-    issued: (accessKeyId) => issued.get(accessKeyId),
-    close: () => server.close(),
-  };
+  return credentialsEmulatorHandle(server, calls, issued);
 }
