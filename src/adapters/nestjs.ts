@@ -34,15 +34,14 @@ import type { ArgumentsHost, CanActivate, DynamicModule, ExceptionFilter, Execut
 import { Catch, Inject, Injectable, Logger, Module, SetMetadata, createParamDecorator } from "@nestjs/common";
 import { APP_FILTER, DiscoveryModule, DiscoveryService, HttpAdapterHost, Reflector } from "@nestjs/core";
 import type { ActionRef, Authorizer, Decision, ResourceRef } from "../core/authorizer.js";
-import { HTTP_ADAPTER_OPTIONS, reportError } from "../core/adapter-options.js";
+import { AUTHORIZE_SETTINGS, HTTP_ADAPTER_OPTIONS, reportError } from "../core/adapter-options.js";
 import { TenantAuthError } from "../core/errors.js";
 import { nodeHeaderValues } from "../core/extract-token.js";
 import type { NodeMessageHeaders } from "../core/extract-token.js";
 import type { GroupRequirement, RouteRequirements } from "../core/guards.js";
-import { checkRouteRequirements } from "../core/guards.js";
 import type { TenantPrincipal } from "../core/principal.js";
-import type { AuthorizationSpec, RequestAccess, RequestAuth } from "../core/request-auth.js";
-import { authorizeInput, checkTenantAuth, createRequestAuth, runGuards } from "../core/request-auth.js";
+import type { AllGroups as CoreAllGroups, AnyGroups as CoreAnyGroups, AuthorizationSpec, RequestAccess, RequestAuth } from "../core/request-auth.js";
+import { authorizeInput, checkTenantAuth, createRequestAuth, groupRequirementOf, listRequirement, runGuards } from "../core/request-auth.js";
 import type { TenantAuth } from "../core/tenant-auth.js";
 import type { OptionsSchema } from "../core/options.js";
 import { validateOptions } from "../core/options.js";
@@ -187,15 +186,14 @@ export class TenantAuthGuard implements CanActivate {
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     if (context.getType() !== "http") throw new TypeError("TenantAuthGuard guards HTTP routes only");
-    const targets = [context.getClass(), context.getHandler()];
-    if (targets.some((t) => this.reflector.get(SKIP, t) === true)) return true;
+    const { skip, checks } = this.routeChecks(context.getClass(), context.getHandler());
+    if (skip) return true;
     const request = context.switchToHttp().getRequest<TenantRequest>();
     const { options, pipeline } = this.setup;
     try {
       request.tenant = undefined;
       seen.add(request);
       const principal = await pipeline.principal(request);
-      const checks = targets.map((t) => this.requirements(t));
       if (principal === undefined) {
         // Anonymous (credentialsRequired: false): a check without a principal refuses, never allows.
         if (checks.some((c) => c.requirements !== undefined || c.authorize !== undefined)) throw noToken();
@@ -215,6 +213,25 @@ export class TenantAuthGuard implements CanActivate {
       reportError(options.onError, err, request);
       throw err;
     }
+  }
+
+  // Route metadata never changes once the app runs: read it once per controller and handler.
+  private readonly routes = new WeakMap<object, WeakMap<object, { skip: boolean; checks: ReturnType<TenantAuthGuard["requirements"]>[] }>>();
+
+  private routeChecks(controller: object, handler: object): { skip: boolean; checks: ReturnType<TenantAuthGuard["requirements"]>[] } {
+    let byHandler = this.routes.get(controller);
+    if (byHandler === undefined) this.routes.set(controller, (byHandler = new WeakMap()));
+    let route = byHandler.get(handler);
+    if (route === undefined) {
+      const targets = [controller, handler];
+      const checks = targets.map((t) => this.requirements(t));
+      // @SkipTenantAuth never silences a check: a skipped controller's route that asks for roles,
+      // groups, scopes or a decision is still authenticated and checked.
+      const asks = checks.some((c) => c.requirements !== undefined || c.authorize !== undefined);
+      route = { skip: !asks && targets.some((t) => this.reflector.get(SKIP, t as never) === true), checks };
+      byHandler.set(handler, route);
+    }
+    return route;
   }
 
   private requirements(target: object): { requirements?: RouteRequirements; authorize?: AuthorizationSpec<TenantRequest> } {
@@ -365,20 +382,11 @@ export function SkipTenantAuth(): MethodDecorator & ClassDecorator {
   return SetMetadata(SKIP, true);
 }
 
-// A copy, so a list the app changes later does not change the route's requirement.
-function frozen(list: unknown): readonly string[] {
-  return Array.isArray(list) ? Object.freeze([...(list as string[])]) : (list as readonly string[]);
-}
-
 /** The `{ all: [...] }` form of {@link RequireGroups}: the caller must be in every group. */
-export interface AllGroups {
-  readonly all: readonly string[];
-}
+export type AllGroups = CoreAllGroups;
 
 /** The `{ any: [...] }` form of {@link RequireGroups}: the caller must be in at least one group. */
-export interface AnyGroups {
-  readonly any: readonly string[];
-}
+export type AnyGroups = CoreAnyGroups;
 
 /**
  * Refuse (403 `access_denied`) a caller in none of these Cognito groups; `{ all: [...] }` requires
@@ -392,19 +400,7 @@ export interface AnyGroups {
 export function RequireGroups(...groups: string[]): MethodDecorator & ClassDecorator;
 export function RequireGroups(requirement: AllGroups | AnyGroups): MethodDecorator & ClassDecorator;
 export function RequireGroups(...args: (string | AllGroups | AnyGroups)[]): MethodDecorator & ClassDecorator {
-  const first = args[0];
-  let groups: GroupRequirement;
-  if (args.length === 1 && typeof first === "object" && first !== null) {
-    const { all, any } = first as { all?: unknown; any?: unknown };
-    if (all !== undefined && any !== undefined) groups = { all: frozen(all), any: frozen(any) } as unknown as GroupRequirement;
-    else if (all !== undefined) groups = { all: frozen(all) };
-    else if (any !== undefined) groups = frozen(any);
-    else groups = first as GroupRequirement;
-  } else {
-    groups = frozen(args);
-  }
-  checkRouteRequirements({ groups }, "@RequireGroups");
-  return SetMetadata(GROUPS, groups);
+  return SetMetadata(GROUPS, groupRequirementOf(args, "@RequireGroups"));
 }
 
 /**
@@ -417,9 +413,7 @@ export function RequireGroups(...args: (string | AllGroups | AnyGroups)[]): Meth
  * ```
  */
 export function RequireTenantRoles(...roles: string[]): MethodDecorator & ClassDecorator {
-  const tenantRoles = frozen(roles);
-  checkRouteRequirements({ tenantRoles }, "@RequireTenantRoles");
-  return SetMetadata(TENANT_ROLES, tenantRoles);
+  return SetMetadata(TENANT_ROLES, listRequirement("tenantRoles", roles, "@RequireTenantRoles").tenantRoles);
 }
 
 /**
@@ -432,9 +426,7 @@ export function RequireTenantRoles(...roles: string[]): MethodDecorator & ClassD
  * ```
  */
 export function RequireScopes(...scopes: string[]): MethodDecorator & ClassDecorator {
-  const list = frozen(scopes);
-  checkRouteRequirements({ scopes: list }, "@RequireScopes");
-  return SetMetadata(SCOPES, list);
+  return SetMetadata(SCOPES, listRequirement("scopes", scopes, "@RequireScopes").scopes);
 }
 
 /** A value given as is, or computed from the request and the principal (possibly asynchronously). */
@@ -448,7 +440,7 @@ export interface AuthorizeOptions {
   entities?: FromRequest<readonly unknown[]>;
 }
 
-const AUTHORIZE_OPTIONS: OptionsSchema = { context: { type: "any" }, entities: { type: "any" } };
+const AUTHORIZE_OPTIONS: OptionsSchema = { context: AUTHORIZE_SETTINGS["context"]!, entities: AUTHORIZE_SETTINGS["entities"]! };
 
 /**
  * Ask the module's authorizer whether the caller may do `action` on `resource`. A DENY is 403
@@ -463,10 +455,10 @@ const AUTHORIZE_OPTIONS: OptionsSchema = { context: { type: "any" }, entities: {
  * ```
  */
 export function Authorize(action: FromRequest<ActionRef>, resource: FromRequest<ResourceRef>, options: AuthorizeOptions = {}): MethodDecorator & ClassDecorator {
-  if (action === undefined || action === null || resource === undefined || resource === null) {
-    throw new TypeError("@Authorize needs an action and a resource");
-  }
-  validateOptions(options, AUTHORIZE_OPTIONS, { where: "@Authorize (NestJS)" });
+  // action and resource are arguments here, not options: the shared rules check them one by one.
+  const where = { where: "@Authorize (NestJS)" };
+  validateOptions({ action, resource }, { action: AUTHORIZE_SETTINGS["action"]!, resource: AUTHORIZE_SETTINGS["resource"]! }, where);
+  validateOptions(options, AUTHORIZE_OPTIONS, where);
   const spec: AuthorizationSpec<TenantRequest> = {
     action,
     resource,

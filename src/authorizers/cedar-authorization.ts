@@ -283,8 +283,9 @@ export function fromAuthorizationEngine(engine: AuthorizationEngine, options: Fr
         if (typeof info !== "object" || info === null || !isStringArray(info.determiningPolicies)) {
           throw unavailable("the engine answered allow without its authorizerInfo");
         }
-        if (info.principalUid !== undefined && !sameUid(info.principalUid, cedar.principal)) {
-          throw unavailable("the engine answered allow for another principal");
+        // An allow must say whom it is about: one without principalUid is malformed, not trusted.
+        if (!sameUid(info.principalUid, cedar.principal)) {
+          throw unavailable("the engine answered allow for another principal, or for none");
         }
         return Object.freeze({ allowed: true, decision: "ALLOW", determiningPolicies: Object.freeze([...info.determiningPolicies]), errors: Object.freeze([]) });
       }

@@ -12,7 +12,7 @@
 import type { CedarSchemaJson } from "../core/cedar/schema.js";
 import { TenantAuthError } from "../core/errors.js";
 import type { CedarEngine, CedarTemplateLink } from "./cedar-engine.js";
-import { compileCedar } from "./cedar-engine.js";
+import { compileCedar, CedarPolicyError } from "./cedar-engine.js";
 import type { SdkModule } from "./vp/client.js";
 import { isRetryable, loadSdk } from "./vp/client.js";
 import { errorName, field } from "./vp/errors.js";
@@ -127,6 +127,7 @@ export function createPolicySync(config: PolicySyncConfig): PolicySync {
     const client = await config.client();
     const controller = new AbortController();
     const t = setTimeout(() => controller.abort(), config.timeoutMs);
+    t.unref?.();
     try {
       let out: unknown;
       for (let attempt = 1; ; attempt++) {
@@ -187,6 +188,13 @@ export function createPolicySync(config: PolicySyncConfig): PolicySync {
   /** Check the store; load and swap in what changed. */
   async function load(): Promise<boolean> {
     const [policies, schema] = await Promise.all([listAll("ListPolicies", "policies"), getSchema()]);
+    // A policy of a type this sync cannot load (a type the service adds later) may be a forbid:
+    // leaving it out could allow what the store denies, so the load fails instead.
+    for (const p of policies) {
+      if (p["policyType"] !== "STATIC" && p["policyType"] !== "TEMPLATE_LINKED") {
+        throw new Error(`policy store ${JSON.stringify(policyStoreId)}: policy ${JSON.stringify(p["policyId"])} has a type this sync cannot load: ${JSON.stringify(p["policyType"])}`);
+      }
+    }
     const linked = policies.filter((p) => p["policyType"] === "TEMPLATE_LINKED");
     // Templates alone decide nothing: they are read only when a policy links one.
     const templates = linked.length > 0 ? await listAll("ListPolicyTemplates", "policyTemplates") : [];
@@ -270,6 +278,9 @@ export function createPolicySync(config: PolicySyncConfig): PolicySync {
       cacheId: `${slot}-${flip ? "a" : "b"}`,
     }).catch((err: unknown) => {
       flip = !flip;
+      // Only Cedar's refusal is remembered for this fingerprint; a failure to load or run the
+      // engine is an ordinary failed refresh, tried again next time.
+      if (!(err instanceof CedarPolicyError)) throw err;
       const error = new Error(
         `policy store ${JSON.stringify(policyStoreId)}: the policies do not pass Cedar; ${loaded ? "the previous set stays in use" : "no set is in use"}: ${(err as Error).message}`,
         { cause: err },

@@ -1,3 +1,4 @@
+import { base64urlToText } from "./bytes.js";
 import type { JwkWithKid } from "aws-jwt-verify/jwk";
 import { BoundedCache } from "./cache.js";
 import { TenantAuthError, isTenantAuthError } from "./errors.js";
@@ -248,16 +249,19 @@ export class DynamicUserPools {
     if (answer === undefined || answer === null) return this.refuse(issuer);
     let config: UserPoolConfig;
     let expected: string | undefined;
+    let fingerprint: string;
     try {
       checkOption(answer, "resolveUserPool()", RESOLVED_POOL_RULE);
       config = answer as UserPoolConfig;
       expected = sameIssuer(config, issuer);
+      // Inside the try: a config JSON cannot represent (a BigInt, a cycle, a throwing toJSON) is
+      // the resolver's failure, a 503, not an untyped error.
+      fingerprint = JSON.stringify(config);
     } catch (err) {
       throw lookupUnavailable(err);
     }
     // A config for another pool is the resolver saying "not this issuer": never trust iss for it.
     if (expected === undefined) return this.refuse(issuer);
-    const fingerprint = JSON.stringify(config);
     const old = this.pools.get(issuer);
     if (old !== undefined && old.fingerprint === fingerprint) {
       // Same answer: keep the verifier and its keys, so cached principals stay valid.
@@ -344,7 +348,7 @@ function unverifiedIssuer(token: string): string | undefined {
   const second = token.indexOf(".", first + 1);
   if (first < 0 || second < 0) return undefined;
   try {
-    const payload: unknown = JSON.parse(Buffer.from(token.slice(first + 1, second), "base64url").toString("utf8"));
+    const payload: unknown = JSON.parse(base64urlToText(token.slice(first + 1, second)));
     const iss = typeof payload === "object" && payload !== null ? (payload as { iss?: unknown }).iss : undefined;
     return typeof iss === "string" ? iss : undefined;
   } catch {
@@ -376,7 +380,9 @@ export function createTrustedVerifier(staticVerifier: CognitoTokenVerifier | und
       return staticVerifier?.jwks.currentJwk(uri, kid) ?? dynamic.currentJwk(uri, kid);
     },
     async hydrate(issuers) {
-      await Promise.all([staticVerifier?.hydrate(), issuers === undefined ? undefined : dynamic.hydrate(issuers)]);
+      // A static pool's issuer is never looked up, at start-up either.
+      const lookedUp = issuers?.filter((issuer) => staticVerifier === undefined || !staticVerifier.accepts(issuer));
+      await Promise.all([staticVerifier?.hydrate(), lookedUp === undefined ? undefined : dynamic.hydrate(lookedUp)]);
     },
     clear() {
       dynamic.clear();

@@ -62,12 +62,12 @@ describe("setup errors are TypeErrors naming the option", () => {
     expect(() => TenantAuthModule.forRoot({ auth, authorizer: {} as never })).toThrow(/isAuthorized/);
   });
 
-  it("decorators: an empty list, a missing resource, an unknown @Authorize option", () => {
+  it("decorators: an empty list, a missing resource, an unknown @Authorize option (through the shared validators)", () => {
     expect(() => RequireTenantRoles()).toThrow(/tenantRoles must be a non-empty list/);
     expect(() => RequireGroups()).toThrow(/groups must be a non-empty list/);
     expect(() => RequireGroups({ all: [] })).toThrow(/groups.all/);
     expect(() => RequireScopes("")).toThrow(/scopes/);
-    expect(() => Authorize("Read", undefined as never)).toThrow(/action and a resource/);
+    expect(() => Authorize("Read", undefined as never)).toThrow(/resource is required/);
     expect(() => Authorize("Read", { type: "Doc", id: "1" }, { contxt: {} } as never)).toThrow(/contxt/);
   });
 
@@ -134,6 +134,8 @@ describe.each<NestPlatform>(["express", "fastify"])("on the %s platform", (platf
       // Class and route requirements both apply.
       testController("admin", [{ path: "staff", decorators: [RequireGroups("staff")] }, { path: "any" }], { classDecorators: [RequireTenantRoles("admin")] }),
       testController("public", [{ path: "x" }], { classDecorators: [SkipTenantAuth()] }),
+      // A skipped controller whose route still asks for a role: the check is never silenced.
+      testController("skipped", [{ path: "admin", decorators: [RequireTenantRoles("admin")] }], { classDecorators: [SkipTenantAuth()] }),
     ];
     global = await startNest(platform, testModule(module, controllers, { globalGuard: true }));
 
@@ -178,6 +180,12 @@ describe.each<NestPlatform>(["express", "fastify"])("on the %s platform", (platf
     expect(await get(global, "/public/x")).toMatchObject({ status: 401, body: { error: "token_missing", error_description: expect.stringMatching(/TenantAuthGuard/) } });
     expect(await get(global, "/skipped-but-reads-tenant", bearer(tokens.acmeAdmin))).toMatchObject({ status: 401, body: { error: "token_missing" } });
     expect(await get(perController, "/unguarded/me", bearer(tokens.acmeAdmin))).toMatchObject({ status: 401, body: { error: "token_missing" } });
+  });
+
+  it("@SkipTenantAuth on a controller never silences a route's own requirement", async () => {
+    expect(await get(global, "/skipped/admin")).toMatchObject({ status: 401, body: { error: "token_missing" } });
+    expect(await get(global, "/skipped/admin", bearer(tokens.acmeViewer))).toMatchObject({ status: 403, body: { error: "access_denied" } });
+    expect(await get(global, "/skipped/admin", bearer(tokens.acmeAdmin))).toMatchObject({ status: 200, body: { tenantId: "acme" } });
   });
 
   it("a controller's requirement and a route's both apply", async () => {

@@ -248,6 +248,7 @@ describe("fromAuthorizationEngine", () => {
     ["answers error", engineAnswering({ type: "error", message: "policy store gone" })],
     ["answers allow without authorizerInfo", engineAnswering({ type: "allow" })],
     ["answers allow with policies that are not strings", engineAnswering({ type: "allow", authorizerInfo: { principalUid: { type: "x", id: "y" }, determiningPolicies: [1] } })],
+    ["answers allow without saying for whom", engineAnswering({ type: "allow", authorizerInfo: { determiningPolicies: ["p1"] } })],
     ["answers allow for another principal", engineAnswering({ type: "allow", authorizerInfo: { principalUid: { type: `${NAMESPACE}::User`, id: "someone-else" }, determiningPolicies: [] } })],
     ["answers ALLOW in capitals", engineAnswering({ type: "ALLOW" })],
     ["answers true", engineAnswering(true)],
